@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// The `schoolgate` command. Schoolgate runs on Node 24 (TypeScript run natively,
+// node:sqlite, crypto.argon2); this launcher is plain JavaScript that any Node
+// can start, and it re-runs the CLI on the Node 24 the project pins in
+// node_modules/node when the machine's own node is older.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'src', 'cli', 'main.ts');
+const [major, minor] = process.versions.node.split('.').map(Number);
+const modernEnough = major > 24 || (major === 24 && minor >= 7);
+
+if (modernEnough) {
+  await import(pathToFileURL(entry).href);
+} else {
+  const pinned = path.join(root, 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(pinned)) {
+    console.error(
+      `schoolgate needs Node.js 24.7 or newer; this is ${process.version} and the pinned Node 24 is not installed.\n` +
+        `Run \`npm install\` in ${root} first.`,
+    );
+    process.exit(1);
+  }
+  const child = spawn(pinned, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

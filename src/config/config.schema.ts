@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { Secret } from './secret.ts';
+
+/** A string that becomes a Secret so it never reaches a log. */
+const secret = () => z.string().min(1).transform((v) => new Secret(v));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** A boolean that also accepts the strings `true` and `false` (environment variables). */
+const flag = () =>
+  z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
+
+/** One zod section per module; every key has a default that suits the demo install. */
+export const configSchema = z.object({
+  /** Where the SQLite file, keys and checkpoints live. */
+  dataDir: z.string().default('./data'),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  http: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: port.default(8080),
+      /** The address people use to reach the app (links in mail, OIDC redirects). */
+      publicUrl: z.url().optional(),
+      /** Largest accepted request body in bytes (CSV uploads included). */
+      bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+      trustProxy: flag().default(false),
+      tls: z
+        .object({
+          certFile: z.string().optional(),
+          keyFile: z.string().optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  store: z
+    .object({
+      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      /** SQLite file; defaults to `<dataDir>/schoolgate.db`. */
+      sqlitePath: z.string().optional(),
+      /** postgres://user:password@host:port/db */
+      postgresUrl: secret().optional(),
+      /** Milliseconds a SQLite writer waits for a lock before failing. */
+      busyTimeoutMs: z.coerce.number().int().min(0).default(5000),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** Minutes of inactivity after which a session ends. */
+      sessionIdleMinutes: z.coerce.number().int().min(1).default(30),
+      /** Hours after sign-in at which a session ends whatever the activity. */
+      sessionAbsoluteHours: z.coerce.number().int().min(1).default(12),
+      /** Wrong passwords in a row before an account is locked. */
+      lockoutAttempts: z.coerce.number().int().min(1).default(5),
+      lockoutMinutes: z.coerce.number().int().min(1).default(15),
+      /** Sign-in attempts per minute from one address. */
+      signInRatePerMinute: z.coerce.number().int().min(1).default(20),
+      google: z
+        .object({
+          issuer: z.url().default('https://accounts.google.com'),
+          clientId: z.string().min(1),
+          clientSecret: secret(),
+          /** The school's Google Workspace domain: only ID tokens with this `hd` are accepted. */
+          hostedDomain: z.string().min(1),
+        })
+        .optional(),
+      microsoft: z
+        .object({
+          /** The Entra tenant id: only ID tokens with this `tid` are accepted. */
+          tenantId: z.string().min(1),
+          issuer: z.url().optional(),
+          clientId: z.string().min(1),
+          clientSecret: secret(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  audit: z
+    .object({
+      /** HMAC key for the audit checkpoint; keep it off the database server. Created on first start. */
+      keyFile: z.string().optional(),
+      /** Where the keyed checkpoint (latest hash and count) is written after each append. */
+      checkpointFile: z.string().optional(),
+    })
+    .prefault({}),
+  school: z
+    .object({
+      /** Name of the school created on first start when no demo is seeded. */
+      name: z.string().min(1).default('My School'),
+      timezone: z.string().default('Europe/London'),
+    })
+    .prefault({}),
+});
+
+/** Validated configuration as the rest of the code sees it. */
+export type Config = z.infer<typeof configSchema>;

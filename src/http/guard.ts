@@ -1,0 +1,45 @@
+/**
+ * The route guard: every request passes here before its handler. It finds the
+ * caller, insists on two-factor where the role requires it, checks the CSRF
+ * token on every state-changing request, and checks the route's permission.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AuthContext } from '../auth/auth.context.ts';
+import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
+import type { Authenticate } from './server.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The header the web app sends the session's CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+export function guard(authenticate: Authenticate) {
+  return async function checkAccess(request: FastifyRequest) {
+    const access = request.routeOptions.config?.access;
+    if (access === undefined) return; // not-found handler and static files
+    const auth = await authenticate(request);
+    request.auth = auth;
+    if (access === 'public') return;
+    if (!auth) throw unauthenticated();
+    if (!SAFE_METHODS.has(request.method)) checkCsrf(request, auth);
+    if (access === 'session') return;
+    if (!auth.mfaSatisfied) {
+      throw new DomainError('mfa_required', 'Finish two-factor sign-in first');
+    }
+    if (access === 'authenticated') return;
+    if (!auth.permissions.has(access)) throw forbidden();
+  };
+}
+
+function checkCsrf(request: FastifyRequest, auth: AuthContext) {
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string' || sent !== auth.csrfToken) {
+    throw new DomainError('csrf', 'This request did not carry a valid CSRF token: reload the page and try again');
+  }
+}
+
+/** The signed-in caller of a guarded route (never null past the guard). */
+export function callerOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw unauthenticated();
+  return request.auth;
+}

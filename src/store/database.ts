@@ -1,0 +1,37 @@
+/**
+ * The whole database as Kysely sees it, assembled from each module's table
+ * types. Only a module's own store file queries its tables.
+ */
+import type { AuditLogTable } from '../audit/audit.tables.ts';
+import type {
+  AccountRolesTable,
+  AccountsTable,
+  RecoveryCodesTable,
+  SessionsTable,
+  SsoIdentitiesTable,
+} from '../auth/auth.tables.ts';
+import type {
+  GroupMembersTable,
+  GroupsTable,
+  ImportRunsTable,
+  NetworksTable,
+  ParentLinksTable,
+  PeopleTable,
+} from '../people/people.tables.ts';
+import type { SchoolsTable } from '../schools/schools.tables.ts';
+
+export interface Database {
+  schools: SchoolsTable;
+  people: PeopleTable;
+  parent_links: ParentLinksTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  networks: NetworksTable;
+  import_runs: ImportRunsTable;
+  accounts: AccountsTable;
+  account_roles: AccountRolesTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  sso_identities: SsoIdentitiesTable;
+  audit_log: AuditLogTable;
+}
