@@ -93,6 +93,10 @@ export const configSchema = z.object({
       timezone: z.string().default('Europe/London'),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  if (config.store.driver === 'postgres' && !config.store.postgresUrl) {
+    ctx.addIssue({ code: 'custom', path: ['store', 'postgresUrl'], message: 'is required when store.driver is postgres' });
+  }
 });
 
 /** Validated configuration as the rest of the code sees it. */
