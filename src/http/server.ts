@@ -126,7 +126,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     );
   });
 
-  app.addHook('preHandler', guard(options.authenticate));
+  // The guard runs before the body is parsed or validated: a caller who may not
+  // use a route learns nothing from it and cannot make the server read a large body.
+  app.addHook('onRequest', guard(options.authenticate));
 
   app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     try {
