@@ -1,9 +1,8 @@
+/** Entry point: mounts the app. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-
-function App() {
-  return <main><h1>Schoolgate</h1></main>;
-}
+import { App } from './app.tsx';
+import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,0 +1,229 @@
+/**
+ * The one HTTP client of the web app. It sends the session's CSRF token on
+ * every state-changing request and turns error bodies into an `ApiError`
+ * carrying the server's `issues`, so forms can show each message beside the
+ * field it names.
+ */
+
+/** One problem with input, as the server reports it (`where` names a field or `file:line`). */
+export interface Issue {
+  where: string;
+  message: string;
+}
+
+/** A failed API call: the server's error code, message and issues. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly issues: Issue[];
+  readonly requestId: string | undefined;
+  constructor(status: number, code: string, message: string, issues: Issue[] = [], requestId?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.issues = issues;
+    this.requestId = requestId;
+  }
+}
+
+let csrfToken = '';
+let onSignedOut: (() => void) | null = null;
+
+/** Remembers the session's CSRF token (from sign-in or /api/auth/me). */
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+/** Called when a call finds the session gone, so the app can show the sign-in page. */
+export function onSessionEnded(handler: (() => void) | null) {
+  onSignedOut = handler;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Calls the API; resolves to the JSON body or throws an ApiError. */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (MUTATING.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Could not reach Schoolgate. Check your connection and try again.');
+  }
+  const text = await response.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!response.ok) {
+    const err = (data ?? {}) as { error?: string; message?: string; issues?: Issue[]; requestId?: string };
+    const error = new ApiError(
+      response.status,
+      err.error ?? 'internal',
+      err.message ?? `The server answered ${response.status} ${response.statusText}`,
+      Array.isArray(err.issues) ? err.issues : [],
+      err.requestId,
+    );
+    // A session that expired mid-use sends the person back to sign in, except
+    // for the sign-in calls themselves, whose 401 means wrong credentials.
+    if (error.code === 'unauthenticated' && !path.startsWith('/api/auth/') && onSignedOut) onSignedOut();
+    throw error;
+  }
+  return data as T;
+}
+
+/** Builds a query string from the values that are set. */
+export function query(params: Record<string, string | number | boolean | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+// ---- Shapes from the API contract (docs: notes/api-contract.md) ----
+
+/** What `/api/auth/sign-in` and the other sign-in steps say to do next. */
+export type NextStep = 'mfa' | 'mfa_setup' | 'change_password' | 'done';
+
+export interface Me {
+  account: {
+    id: string;
+    login: string;
+    name: string;
+    personId: string | null;
+    roles: string[];
+    permissions: string[];
+    mustChangePassword: boolean;
+    mfa: { enabled: boolean; required: boolean; satisfied: boolean };
+  };
+  school: { id: string; name: string };
+  csrfToken: string;
+}
+
+export interface Person {
+  id: string;
+  kind: string;
+  misId: string | null;
+  givenName: string;
+  familyName: string;
+  preferredName: string | null;
+  email: string | null;
+  dateOfBirth: string | null;
+  yearGroup: string | null;
+  registrationGroup: string | null;
+  startDate: string | null;
+  leaveDate: string | null;
+  left: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface PersonLink {
+  person: Person;
+  relationship: string;
+  parentalResponsibility: boolean;
+}
+
+export interface PersonDetail {
+  person: Person;
+  groups: { id: string; name: string; kind: string }[];
+  parents: PersonLink[];
+  children: PersonLink[];
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  kind: string;
+  parentId: string | null;
+  description: string | null;
+  memberCount: number;
+}
+
+export interface GroupDetail {
+  group: Group;
+  members: { items: Person[]; total: number; page?: number; pageSize?: number };
+  children: Group[];
+}
+
+export interface Network {
+  id: string;
+  name: string;
+  cidr: string;
+  groupId: string | null;
+  groupName: string | null;
+  description: string | null;
+}
+
+export interface ImportPreset {
+  id: string;
+  name: string;
+  columns: Record<string, string>;
+}
+
+export interface ImportPreview {
+  runId: string;
+  ok: boolean;
+  rows: number;
+  create: number;
+  update: number;
+  unchanged: number;
+  errors: { line: number; field: string; message: string }[];
+  leavers: { id: string; name: string; kind: string }[];
+  encoding: string;
+}
+
+export interface ImportResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  leaversMarked: number;
+}
+
+export interface Account {
+  id: string;
+  login: string;
+  name: string;
+  personId: string | null;
+  roles: string[];
+  mfaEnabled: boolean;
+  lockedUntil: string | null;
+  lastSignInAt: string | null;
+  disabled: boolean;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface PasswordPolicy {
+  minLength: number;
+  checkBreached: boolean;
+  expiryDays: number | null;
+}
