@@ -55,7 +55,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const audit = createAuditLog({ store, keyFile: paths.auditKey, checkpointFile: paths.auditCheckpoint });
   const schools = createSchoolsService({ store, audit });
   const people = createPeopleService({ store, audit });
-  const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl });
+  const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
   const tls = config.http.tls;
   const http = await createHttpServer({

@@ -18,6 +18,12 @@ export interface AuthContext {
   mfaSatisfied: boolean;
   sessionId: string;
   csrfToken: string;
+  /**
+   * The next sign-in step (`done` once fully signed in). `mfaSatisfied` is true
+   * only at `done`: a one-time or expired password also keeps the caller to
+   * the sign-in steps until it is changed. Optional so hand-made contexts stay valid.
+   */
+  step?: 'mfa' | 'mfa_setup' | 'change_password' | 'done';
 }
 
 /** The audit actor for a signed-in caller. */

@@ -12,6 +12,10 @@ export interface AccountsTable {
   /** Encrypted TOTP secret (never stored in the clear). */
   totp_secret: string | null;
   totp_confirmed_at: string | null;
+  /** Encrypted secret of an enrolment not yet confirmed with a code (migration 0200). */
+  totp_pending_secret: string | null;
+  /** The newest TOTP time step accepted: a code of this step or older is a replay (migration 0200). */
+  totp_last_step: number | null;
   failed_attempts: number;
   locked_until: string | null;
   last_sign_in_at: string | null;
@@ -47,6 +51,8 @@ export interface SessionsTable {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  /** How the session was signed in: `password` or `sso` (migration 0200). */
+  method: 'password' | 'sso';
 }
 
 export interface SsoIdentitiesTable {

@@ -58,6 +58,8 @@ export const configSchema = z.object({
       lockoutMinutes: z.coerce.number().int().min(1).default(15),
       /** Sign-in attempts per minute from one address. */
       signInRatePerMinute: z.coerce.number().int().min(1).default(20),
+      /** A school-supplied file of SHA-1 hashes of breached passwords (sorted, one per line) checked besides the built-in list. */
+      breachListFile: z.string().optional(),
       google: z
         .object({
           issuer: z.url().default('https://accounts.google.com'),

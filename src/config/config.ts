@@ -141,6 +141,8 @@ export function dataPaths(config: Config) {
     auditKey: path.resolve(config.audit.keyFile ?? path.join(dir, 'secrets', 'audit.key')),
     auditCheckpoint: path.resolve(config.audit.checkpointFile ?? path.join(dir, 'audit.checkpoint')),
     sessionKey: path.join(dir, 'secrets', 'session.key'),
+    /** AES-256-GCM key for TOTP secrets and the SSO state cookie (created on first use). */
+    totpKey: path.join(dir, 'secrets', 'totp.key'),
     tlsDir: path.join(dir, 'tls'),
   };
 }
