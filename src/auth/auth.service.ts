@@ -68,6 +68,8 @@ export interface IssuedSession {
 }
 
 export interface AuthService extends AccountAdmin {
+  /** The configured public address (for OIDC redirect URIs), if any. */
+  readonly publicUrl?: string;
   /** Finds the caller from the session cookie; null without one. Throws a clear 401 on a dead session for non-public routes. */
   authenticate(request: FastifyRequest): Promise<AuthContext | null>;
   /** Creates the first admin of a new school (a staff person and an account) with a one-time password. */
@@ -311,6 +313,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
 
   const service: AuthService = {
     ...admin,
+    publicUrl: deps.publicUrl,
 
     async authenticate(request) {
       const token = readSessionToken(request);
