@@ -142,7 +142,7 @@ export function parseCidr(input: string): CidrParse {
     return { ok: false, message: `"${addressText}" is not an IPv4 or IPv6 address` };
   }
   const maxPrefix = BITS[address.family];
-  let prefix = maxPrefix;
+  let prefix: number = maxPrefix;
   if (slash >= 0) {
     const prefixText = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > maxPrefix) {
