@@ -14,7 +14,13 @@ export function issueMatches(where: string, field: string): boolean {
 /** The messages of the issues that name a field. */
 export function issuesFor(error: unknown, field: string): string[] {
   if (!(error instanceof ApiError)) return [];
-  return error.issues.filter((i) => issueMatches(i.where, field)).map((i) => i.message);
+  return error.issues.filter((i) => issueMatches(i.where, field)).map((i) => sentence(i.message));
+}
+
+/** Server messages for a field start in lower case ("must be at least 12 characters"); beside a label they read as sentences. */
+function sentence(message: string): string {
+  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 type FieldProps = {
@@ -86,9 +92,12 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
   let content: ReactNode = null;
   if (error instanceof ApiError) {
     const others: Issue[] = error.issues.filter((i) => !fields.some((f) => issueMatches(i.where, f)));
+    // A validation message that only lists the field problems ("body.minLength: ...") repeats
+    // what is already beside each field; say where to look instead.
+    const onlyRepeatsFields = error.issues.length > 0 && others.length === 0 && error.issues.some((i) => error.message.includes(`${i.where}:`));
     content = (
       <div className="error-summary">
-        <p>{error.message}</p>
+        <p>{onlyRepeatsFields ? 'Some answers need correcting: see the messages beside the fields.' : error.message}</p>
         {others.length ? (
           <ul>
             {others.map((i) => (

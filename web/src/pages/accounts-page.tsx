@@ -192,16 +192,18 @@ function AccountRow({ account: a, canWrite, isSelf, open, onToggle, onChanged }:
                 label="Reset two-factor"
                 question={`Reset two-factor for ${a.name}? They will set it up again at their next sign-in.`}
                 confirmLabel="Yes, reset two-factor"
-                disabled={!a.mfaEnabled}
+                disabled={!a.mfaEnabled || isSelf}
                 onConfirm={() => run(() => api('POST', `/api/accounts/${a.id}/reset-mfa`), `Reset two-factor for ${a.name}.`)}
               />
               <ConfirmButton
                 label="Reset password"
-                question={`Give ${a.name} a new one-time password?`}
+                disabled={isSelf}
+                question={`Give ${a.name} a new one-time password? They will be signed out everywhere.`}
                 confirmLabel="Yes, reset password"
                 onConfirm={() => run(() => api('POST', `/api/accounts/${a.id}/reset-password`), `Reset the password of ${a.name}.`)}
               />
             </div>
+            {isSelf ? <p className="muted">You cannot disable your own account or reset your own password or two-factor here: ask another administrator.</p> : null}
           </td>
         </tr>
       ) : null}
