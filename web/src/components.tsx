@@ -201,8 +201,12 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger
   const [busy, setBusy] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
   const openRef = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
   useEffect(() => {
+    // Focus goes to the question's answer, and back to the button when it is put away.
     if (asking) confirmRef.current?.focus();
+    else if (wasAsking.current) openRef.current?.focus();
+    wasAsking.current = asking;
   }, [asking]);
   if (!asking) {
     return (
@@ -212,7 +216,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger
     );
   }
   return (
-    <span className="inline-confirm" role="group" aria-label={question}>
+    <span className="inline-confirm" role="group" aria-label={question} onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}>
       <span>{question}</span>{' '}
       <button
         type="button"
@@ -231,7 +235,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger
       >
         {confirmLabel}
       </button>{' '}
-      <button type="button" className="secondary" onClick={() => setAsking(false)} onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}>
+      <button type="button" className="secondary" onClick={() => setAsking(false)}>
         Cancel
       </button>
     </span>

@@ -16,6 +16,11 @@ export function PeoplePage() {
 
   const [typed, setTyped] = useState(q);
   const settled = useDebounced(typed, 300);
+  // The address can change under the box (Back, or the People link): follow it.
+  useEffect(() => {
+    if (q !== typed.trim() && q !== settled.trim()) setTyped(q);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [q]);
   useEffect(() => {
     if (settled.trim() !== q) setParams({ q: settled.trim(), page: null }, true);
     // eslint-disable-next-line react-hooks/exhaustive-deps
