@@ -634,6 +634,10 @@ export function createAuthService(deps: AuthDeps): AuthService {
           throw await fail(matches.length ? 'ambiguous_email' : 'unknown_email', `There is no Schoolgate account for ${identity.email}; ask the school’s admin`, undefined, { email: identity.email });
         }
         account = matches[0];
+        // Once linked, only the subject counts: another subject with the same email is someone else.
+        if (await authStore.hasSsoIdentityAt(db, account.id, identity.issuer)) {
+          throw await fail('linked_to_other_subject', `The Schoolgate account for ${identity.email} is linked to a different ${client.name} account; ask the school’s admin`, account);
+        }
         linkedNow = true;
       }
       if (!account) throw await fail('unknown_account', 'There is no Schoolgate account for you; ask the school’s admin');

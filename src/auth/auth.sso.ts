@@ -126,7 +126,6 @@ function client(settings: ProviderSettings): SsoClient {
         code_challenge_method: 'S256',
         state,
         nonce,
-        prompt: 'select_account',
       };
       Object.assign(params, settings.hints);
       const url = oidc.buildAuthorizationUrl(config, params);

@@ -237,6 +237,12 @@ export async function ssoIdentity(db: Db, issuer: string, subject: string) {
   return db.selectFrom('sso_identities').selectAll().where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
 }
 
+/** Whether an account is already linked to some subject of an issuer. */
+export async function hasSsoIdentityAt(db: Db, accountId: string, issuer: string): Promise<boolean> {
+  const row = await db.selectFrom('sso_identities').select('id').where('account_id', '=', accountId).where('issuer', '=', issuer).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Links an account to a provider's subject. */
 export async function insertSsoIdentity(
   db: Db,
