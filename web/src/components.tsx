@@ -94,7 +94,7 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
     const others: Issue[] = error.issues.filter((i) => !fields.some((f) => issueMatches(i.where, f)));
     // A validation message that only lists the field problems ("body.minLength: ...") repeats
     // what is already beside each field; say where to look instead.
-    const onlyRepeatsFields = error.issues.length > 0 && others.length === 0 && error.issues.some((i) => error.message.includes(`${i.where}:`));
+    const onlyRepeatsFields = error.issues.length > 0 && others.length === 0 && error.issues.some((i) => error.message.includes(`${i.where}:`) || error.message.includes(i.message));
     content = (
       <div className="error-summary">
         <p>{onlyRepeatsFields ? 'Some answers need correcting: see the messages beside the fields.' : error.message}</p>
