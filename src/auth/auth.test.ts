@@ -336,6 +336,21 @@ for (const d of DIALECTS) {
       await admin.browser.call('PUT', '/api/settings/password-policy', { minLength: 12, checkBreached: true, expiryDays: null });
     });
 
+    it('asks for a new password once it is older than the policy’s expiry', async () => {
+      const user = await onboard(app, schoolId, ['staff']);
+      assert.equal((await new Browser(app).signIn(user.login, GOOD_PASSWORD)).body.next, 'done');
+      await app.auth.setPasswordPolicy(CLI_ACTOR, schoolId, { minLength: 12, checkBreached: true, expiryDays: 30 });
+      try {
+        await app.store.db.updateTable('accounts').set({ password_changed_at: new Date(Date.now() - 31 * 86_400_000).toISOString() }).where('id', '=', user.account.id).execute();
+        const browser = new Browser(app);
+        assert.equal((await browser.signIn(user.login, GOOD_PASSWORD)).body.next, 'change_password');
+        const changed = await browser.call('POST', '/api/auth/password', { currentPassword: GOOD_PASSWORD, newPassword: 'marble-otter-lantern-58' });
+        assert.equal(changed.body.next, 'done');
+      } finally {
+        await app.auth.setPasswordPolicy(CLI_ACTOR, schoolId, { minLength: 12, checkBreached: true, expiryDays: null });
+      }
+    });
+
     it('manages accounts: create with a one-time password, roles, last admin kept, resets', async () => {
       const admin = await onboard(app, schoolId, ['admin']);
       await admin.browser.signIn(admin.login, GOOD_PASSWORD);
