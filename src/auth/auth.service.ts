@@ -194,8 +194,8 @@ export function createAuthService(deps: AuthDeps): AuthService {
   });
   const anonymous = (ip: string | null): Actor => ({ id: null, label: 'sign-in attempt', ip });
 
-  /** Why an account may not sign in now (disabled or left), or null. */
-  async function refusal(account: AccountRow): Promise<{ reason: string; message: string; person?: Person } | null> {
+  /** Why an account may not sign in now (disabled, no person, or left), else its person. */
+  async function refusal(account: AccountRow): Promise<{ reason: string; message: string } | { reason: null; person: Person }> {
     if (account.disabled_at) {
       return { reason: 'disabled', message: 'This account has been disabled; ask the school’s admin if you need access' };
     }
@@ -203,9 +203,9 @@ export function createAuthService(deps: AuthDeps): AuthService {
     if (!person) return { reason: 'no_person', message: 'This account is not linked to anyone at the school; ask the school’s admin' };
     const info = await schoolInfo(account.school_id);
     if (hasLeft(person, localDate(info.timezone))) {
-      return { reason: 'left', message: `This account ended when you left the school (${person.leaveDate}); ask the school if you still need access`, person };
+      return { reason: 'left', message: `This account ended when you left the school (${person.leaveDate}); ask the school if you still need access` };
     }
-    return null;
+    return { reason: null, person };
   }
 
   function lockedMessage(until: string, timezone: string) {
@@ -334,15 +334,15 @@ export function createAuthService(deps: AuthDeps): AuthService {
       const account = await authStore.accountById(db, session.school_id, session.account_id);
       if (!account) return dead(SESSION_EXPIRED);
       const refused = await refusal(account);
-      if (refused) {
+      if (refused.reason !== null) {
         await authStore.deleteSessionsOf(db, account.id);
         return dead(refused.message);
       }
+      const person = refused.person;
       if (now.getTime() - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
         await authStore.touchSession(db, session.id, now.toISOString(), expiryOf(session.created_at, now, lifetimes));
       }
       const info = await schoolInfo(account.school_id);
-      const person = await people.getPerson(account.school_id, account.person_id);
       const step = stepOf(account, session, info.policy);
       return {
         accountId: account.id,
@@ -396,7 +396,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
       }
       // Only now, with the right password, say why an account cannot be used.
       const refused = await refusal(account);
-      if (refused) {
+      if (refused.reason !== null) {
         await audit.transaction((trx) =>
           audit.append(trx, anonymous(client.ip), {
             schoolId: account.school_id,
@@ -411,8 +411,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
       if (needsRehash(account.password_hash)) {
         await authStore.updateAccount(db, account.id, { password_hash: await hashPassword(password) });
       }
-      const person = await people.getPerson(account.school_id, account.person_id);
-      return startSession(account, 'password', client, {}, person);
+      return startSession(account, 'password', client, {}, refused.person);
     },
 
     async me(auth) {
@@ -642,7 +641,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
       }
       if (!account) throw await fail('unknown_account', 'There is no Schoolgate account for you; ask the school’s admin');
       const refused = await refusal(account);
-      if (refused) throw await fail(refused.reason, refused.message, account);
+      if (refused.reason !== null) throw await fail(refused.reason, refused.message, account);
       if (linkedNow) {
         const target = account;
         await audit.transaction(async (trx) => {
@@ -656,8 +655,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
           });
         });
       }
-      const person = await people.getPerson(account.school_id, account.person_id);
-      const issued = await startSession(account, 'sso', clientInfo, { provider: client.id }, person);
+      const issued = await startSession(account, 'sso', clientInfo, { provider: client.id }, refused.person);
       return { token: issued.token };
     },
 
