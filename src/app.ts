@@ -49,7 +49,11 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const paths = dataPaths(config);
   const store = await createStore(
     config.store.driver === 'postgres'
-      ? { driver: 'postgres', url: config.store.postgresUrl!.reveal() }
+      ? {
+          driver: 'postgres',
+          url: config.store.postgresUrl!.reveal(),
+          onError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost; the pool will reconnect'),
+        }
       : { driver: 'sqlite', path: paths.sqlite, busyTimeoutMs: config.store.busyTimeoutMs },
   );
   const audit = createAuditLog({ store, keyFile: paths.auditKey, checkpointFile: paths.auditCheckpoint });

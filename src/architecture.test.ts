@@ -27,6 +27,13 @@ function sourceFiles(dir = SRC): string[] {
   });
 }
 
+/**
+ * Known exceptions, each with its reason. Keep this list short and shrinking.
+ * - auth.store.ts joins people (read only) to list accounts sorted and searched by
+ *   the person's name in one query; the clean form is a people-service lookup.
+ */
+const ALLOWED_READS = new Set(['auth/auth.store.ts:people']);
+
 const moduleOf = (file: string) => path.relative(SRC, file).split(path.sep)[0];
 
 describe('architecture', () => {
@@ -36,10 +43,13 @@ describe('architecture', () => {
       const module = moduleOf(file);
       if (module === 'store') continue; // migrations create every table
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/\b(?:selectFrom|insertInto|updateTable|deleteFrom)\(\s*'([a-z_]+)/g)) {
-        const owner = OWNER[match[1]];
-        assert.ok(owner, `${match[1]} (in ${path.relative(SRC, file)}) has an owner in this test`);
-        if (owner !== module) offences.push(`${path.relative(SRC, file)} queries ${match[1]} (owned by ${owner})`);
+      for (const match of text.matchAll(/\b(selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin)\(\s*'([a-z_]+)/g)) {
+        const [, verb, table] = match;
+        const owner = OWNER[table];
+        assert.ok(owner, `${table} (in ${path.relative(SRC, file)}) has an owner in this test`);
+        const read = verb === 'selectFrom' || verb.endsWith('Join');
+        if (read && ALLOWED_READS.has(`${path.relative(SRC, file)}:${table}`)) continue;
+        if (owner !== module) offences.push(`${path.relative(SRC, file)} queries ${table} (owned by ${owner})`);
       }
     }
     assert.deepEqual(offences, []);

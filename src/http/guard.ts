@@ -3,6 +3,7 @@
  * caller, insists on two-factor where the role requires it, checks the CSRF
  * token on every state-changing request, and checks the route's permission.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/auth.context.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
@@ -33,7 +34,10 @@ export function guard(authenticate: Authenticate) {
 
 function checkCsrf(request: FastifyRequest, auth: AuthContext) {
   const sent = request.headers[CSRF_HEADER];
-  if (typeof sent !== 'string' || sent !== auth.csrfToken) {
+  const expected = Buffer.from(auth.csrfToken);
+  const given = Buffer.from(typeof sent === 'string' ? sent : '');
+  // Constant-time, so the token cannot be learned a character at a time.
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new DomainError('csrf', 'This request did not carry a valid CSRF token: reload the page and try again');
   }
 }

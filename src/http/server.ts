@@ -60,6 +60,20 @@ export interface HttpServerOptions {
   metrics?: Metrics;
 }
 
+/** One registered route and who may call it. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/** Every route the app registered, with its declared access (for the permission tests). */
+export function routeTable(app: App): RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 /** Builds the HTTP server (not yet listening). */
 export async function createHttpServer(options: HttpServerOptions): Promise<App> {
   const app = Fastify({
@@ -75,6 +89,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.decorateRequest('auth', null);
+  const table: RouteEntry[] = [];
+  routeTables.set(app, table);
 
   // Every route must declare who may call it; a route without one is a bug
   // that would otherwise be an open door.
@@ -86,6 +102,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     }
     if (!route.config?.access && route.method !== 'HEAD') {
       throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD' && route.config?.access) table.push({ method, url: route.url, access: route.config.access });
     }
   });
 

@@ -21,7 +21,7 @@ export type Db = Kysely<Database> | Transaction<Database>;
 /** How to reach the database. */
 export type StoreOptions =
   | { driver: 'sqlite'; path: string; busyTimeoutMs?: number }
-  | { driver: 'postgres'; url: string; poolSize?: number };
+  | { driver: 'postgres'; url: string; poolSize?: number; onError?: (error: Error) => void };
 
 /** The open database and what the process needs to know about it. */
 export interface Store {
@@ -48,6 +48,9 @@ export function openStore(options: StoreOptions): Store {
     return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle connection can be closed by the server (restart, failover, admin);
+  // without a listener that error would end the process. The pool replaces it.
+  pool.on('error', options.onError ?? ((error) => console.error(`schoolgate: idle PostgreSQL connection lost: ${error.message}`)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: dialectOf(db), close: () => db.destroy() };
 }
