@@ -234,17 +234,22 @@ export function createAuthService(deps: AuthDeps): AuthService {
     });
   }
 
+  /** Audits a sign-in refused for a reason other than a wrong password. */
+  async function recordRefusal(account: AccountRow, client: ClientInfo, details: Record<string, unknown>) {
+    await audit.transaction((trx) =>
+      audit.append(trx, anonymous(client.ip), {
+        schoolId: account.school_id,
+        action: 'auth.sign_in.refused',
+        targetType: 'account',
+        targetId: account.id,
+        details: { login: account.login, ...details },
+      }),
+    );
+  }
+
   async function assertNotLocked(account: AccountRow, client: ClientInfo) {
     if (account.locked_until && Date.parse(account.locked_until) > Date.now()) {
-      await audit.transaction((trx) =>
-        audit.append(trx, anonymous(client.ip), {
-          schoolId: account.school_id,
-          action: 'auth.sign_in.refused',
-          targetType: 'account',
-          targetId: account.id,
-          details: { login: account.login, reason: 'locked', until: account.locked_until },
-        }),
-      );
+      await recordRefusal(account, client, { reason: 'locked', until: account.locked_until });
       throw new DomainError('locked', lockedMessage(account.locked_until, (await schoolInfo(account.school_id)).timezone));
     }
   }
@@ -397,15 +402,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
       // Only now, with the right password, say why an account cannot be used.
       const refused = await refusal(account);
       if (refused.reason !== null) {
-        await audit.transaction((trx) =>
-          audit.append(trx, anonymous(client.ip), {
-            schoolId: account.school_id,
-            action: 'auth.sign_in.refused',
-            targetType: 'account',
-            targetId: account.id,
-            details: { login: account.login, reason: refused.reason },
-          }),
-        );
+        await recordRefusal(account, client, { reason: refused.reason });
         throw unauthenticated(refused.message);
       }
       if (needsRehash(account.password_hash)) {
