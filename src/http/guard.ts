@@ -11,6 +11,13 @@ import type { Authenticate } from './server.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** What the caller still has to do before using the app, by sign-in step. */
+const PENDING_STEP: Record<string, string> = {
+  mfa: 'Finish two-factor sign-in first',
+  mfa_setup: 'Set up two-factor sign-in first: your role requires it',
+  change_password: 'Choose a new password first',
+};
+
 /** The header the web app sends the session's CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -25,7 +32,7 @@ export function guard(authenticate: Authenticate) {
     if (!SAFE_METHODS.has(request.method)) checkCsrf(request, auth);
     if (access === 'session') return;
     if (!auth.mfaSatisfied) {
-      throw new DomainError('mfa_required', 'Finish two-factor sign-in first');
+      throw new DomainError('mfa_required', PENDING_STEP[auth.step ?? 'mfa'] ?? PENDING_STEP.mfa);
     }
     if (access === 'authenticated') return;
     if (!auth.permissions.has(access)) throw forbidden();

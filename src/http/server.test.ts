@@ -1,6 +1,7 @@
 /** The HTTP shell every module sits in: health, metrics, docs, errors, headers, limits. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CLI_ACTOR } from '../auth/auth.context.ts';
 import { startTestApp, type TestApp } from '../../test/support/dialects.ts';
 
 describe('http server', () => {
@@ -61,5 +62,24 @@ describe('http server', () => {
     const res = await t.app.http.inject({ method: 'GET', url: '/api/audit' });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().error, 'unauthenticated');
+  });
+});
+
+describe('guard messages for an unfinished sign-in', () => {
+  it('asks for a new password, not two-factor, when a password change is due', async () => {
+    const t = await startTestApp('sqlite');
+    try {
+      const school = await t.app.schools.create(CLI_ACTOR, { name: 'Guard School' });
+      const admin = await t.app.auth.createFirstAdmin(school.id);
+      const signIn = await t.app.http.inject({ method: 'POST', url: '/api/auth/sign-in', payload: { login: admin.login, password: admin.password } });
+      assert.equal(signIn.json().next, 'change_password');
+      const cookie = signIn.cookies.find((c) => c.name === 'sg_session')!.value;
+      const res = await t.app.http.inject({ method: 'GET', url: '/api/audit', cookies: { sg_session: cookie } });
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().error, 'mfa_required');
+      assert.match(res.json().message, /Choose a new password first/);
+    } finally {
+      await t.close();
+    }
   });
 });
