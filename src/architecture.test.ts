@@ -62,6 +62,8 @@ describe('architecture', () => {
       config: ['store', 'audit', 'auth', 'people', 'schools', 'http', 'cli', 'demo', 'app.ts'],
       store: ['auth', 'people', 'schools', 'http', 'cli', 'demo', 'app.ts'],
       audit: ['people', 'schools', 'http/server.ts', 'demo', 'app.ts'],
+      // The DNS hot path depends on nothing but its own compiled inputs.
+      filter: ['store', 'audit', 'auth', 'people', 'schools', 'http', 'cli', 'demo', 'config', 'app.ts'],
     };
     const offences: string[] = [];
     for (const file of sourceFiles()) {
