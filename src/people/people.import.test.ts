@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLI_ACTOR } from '../auth/auth.context.ts';
-import { DomainError } from '../shared/errors.ts';
+import { rejectsWith } from '../../test/support/assertions.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test/support/dialects.ts';
 import { decodeFile, effectiveMapping, parseImportDate, readImportFile } from './people.import.ts';
 
@@ -15,16 +15,6 @@ function cp1252(text: string): Uint8Array {
 
 const SIMS_HEADER = 'Adno,Legal Surname,Forename,Preferred Forename,DOB,Year,Reg Group,Admission Date,Email';
 
-async function rejects(promise: Promise<unknown>, code: string): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('import parsing (no database)', () => {
   it('reads UK and ISO dates and explains bad ones', () => {
@@ -98,7 +88,7 @@ for (const d of DIALECTS) {
       assert.equal(result.encoding, 'utf-8');
       assert.deepEqual(result.errors, [{ line: 3, field: 'DOB', message: '"31/02/2012" is not a real date: February 2012 has 29 days' }]);
       assert.equal(result.create, 2);
-      const error = await rejects(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: result.runId, file, confirmLeavers: [] }), 'validation');
+      const error = await rejectsWith(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: result.runId, file, confirmLeavers: [] }), 'validation');
       assert.deepEqual(error.issues, [{ where: 'export.csv:3', message: 'DOB: "31/02/2012" is not a real date: February 2012 has 29 days' }]);
       assert.equal(await count(), 0, 'nothing written');
       assert.equal((await t.app.people.listGroups(schoolId)).length, 0, 'no groups either');
@@ -118,7 +108,7 @@ for (const d of DIALECTS) {
       const applied = await t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: first.runId, file: pupils, confirmLeavers: [] });
       assert.deepEqual([applied.created, applied.updated, applied.unchanged], [3, 0, 0]);
       assert.equal(applied.groupsCreated, 5, 'Year 7, Year 8, 7A, 7B, 8A');
-      await rejects(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: first.runId, file: pupils, confirmLeavers: [] }), 'conflict');
+      await rejectsWith(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: first.runId, file: pupils, confirmLeavers: [] }), 'conflict');
 
       const ben = (await t.app.people.listPeople(schoolId, { q: '1002' })).items[0];
       assert.deepEqual([ben.yearGroup, ben.registrationGroup, ben.preferredName, ben.dateOfBirth], ['7', '7B', 'Benny', '2012-02-28']);
@@ -204,12 +194,12 @@ for (const d of DIALECTS) {
     it('refuses a file that differs from the preview', async () => {
       const file = utf8('Adno,Legal Surname,Forename\nS200,Okafor,Ada\n');
       const result = await preview(file, { kind: 'staff' });
-      const error = await rejects(
+      const error = await rejectsWith(
         t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: result.runId, file: utf8('Adno,Legal Surname,Forename\nS200,Okafor,Adaeze\n'), confirmLeavers: [] }),
         'validation',
       );
       assert.match(error.message, /differs from the one that was previewed/);
-      await rejects(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: 'no-such-run', file, confirmLeavers: [] }), 'not_found');
+      await rejectsWith(t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: 'no-such-run', file, confirmLeavers: [] }), 'not_found');
     });
 
     it('proposes leavers on a full export and marks only the confirmed ones', async () => {
@@ -220,7 +210,7 @@ for (const d of DIALECTS) {
       const full = await preview(file, { fullExport: true });
       assert.deepEqual(full.leavers.map((l) => l.name), ['Ben Jones', 'Chen Li'], 'pupils only: staff and parents are other kinds');
       const [ben, chen] = full.leavers;
-      const refused = await rejects(
+      const refused = await rejectsWith(
         t.app.people.applyImport(CLI_ACTOR, schoolId, { runId: full.runId, file, confirmLeavers: [ben.id, 'someone-else'] }),
         'validation',
       );

@@ -87,6 +87,7 @@ export const peopleQuerySchema = z.object({
 
 /** A parent or child link in a person's detail. */
 export const linkJson = z.object({ person: personJson, relationship: z.string(), parentalResponsibility: z.boolean() });
+export type LinkJson = z.infer<typeof linkJson>;
 
 export const groupJson = z.object({
   id: z.string(),
@@ -96,6 +97,7 @@ export const groupJson = z.object({
   description: z.string().nullable(),
   memberCount: z.number().int(),
 });
+export type GroupJson = z.infer<typeof groupJson>;
 
 /** Body of `POST /api/groups`. */
 export const groupCreateSchema = z.object({
@@ -115,6 +117,7 @@ export const networkJson = z.object({
   groupName: z.string().nullable(),
   description: z.string().nullable(),
 });
+export type NetworkJson = z.infer<typeof networkJson>;
 
 /** Body of `POST /api/networks`. A network need not have a group yet (null). */
 export const networkCreateSchema = z.object({

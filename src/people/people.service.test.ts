@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLI_ACTOR } from '../auth/auth.context.ts';
-import { DomainError } from '../shared/errors.ts';
+import { rejectsWith } from '../../test/support/assertions.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test/support/dialects.ts';
 
-/** Asserts a promise fails with a DomainError of this code; returns it. */
-async function rejects(promise: Promise<unknown>, code: string): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 for (const d of DIALECTS) {
   describe(`people service (${d.name})`, { skip: d.skip }, () => {
@@ -51,18 +40,18 @@ for (const d of DIALECTS) {
 
     it('refuses rule breaks with issues that name the field', async () => {
       const p = t.app.people;
-      let error = await rejects(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', yearGroup: '7' }), 'validation');
+      let error = await rejectsWith(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', yearGroup: '7' }), 'validation');
       assert.equal(error.issues[0].where, 'yearGroup');
-      error = await rejects(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', startDate: '2024-09-01', leaveDate: '2024-08-01' }), 'validation');
+      error = await rejectsWith(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', startDate: '2024-09-01', leaveDate: '2024-08-01' }), 'validation');
       assert.equal(error.issues[0].where, 'leaveDate');
-      error = await rejects(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', dateOfBirth: '2024-02-30' }), 'validation');
+      error = await rejectsWith(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'A', familyName: 'B', dateOfBirth: '2024-02-30' }), 'validation');
       assert.equal(error.issues[0].where, 'dateOfBirth');
-      error = await rejects(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: ' ', familyName: 'B', email: 'nope' }), 'validation');
+      error = await rejectsWith(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: ' ', familyName: 'B', email: 'nope' }), 'validation');
       assert.deepEqual(error.issues.map((i) => i.where).sort(), ['email', 'givenName']);
-      await rejects(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'Dup', familyName: 'Licate', misId: 'A001' }), 'conflict');
+      await rejectsWith(p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'Dup', familyName: 'Licate', misId: 'A001' }), 'conflict');
       const staff = await p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'Sam', familyName: 'Staff', misId: 'S1' });
-      await rejects(p.updatePerson(CLI_ACTOR, schoolId, staff.id, { misId: 'A001' }), 'conflict');
-      await rejects(p.updatePerson(CLI_ACTOR, otherSchoolId, staff.id, { givenName: 'X' }), 'not_found');
+      await rejectsWith(p.updatePerson(CLI_ACTOR, schoolId, staff.id, { misId: 'A001' }), 'conflict');
+      await rejectsWith(p.updatePerson(CLI_ACTOR, otherSchoolId, staff.id, { givenName: 'X' }), 'not_found');
       const unchanged = await p.updatePerson(CLI_ACTOR, schoolId, staff.id, { givenName: 'Sam' });
       assert.equal(unchanged.updatedAt, staff.updatedAt, 'no change, no write');
     });
@@ -99,12 +88,12 @@ for (const d of DIALECTS) {
       const year7 = groups.find((g) => g.name === 'Year 7')!;
       const class7b = groups.find((g) => g.name === '7B')!;
       await p.updateGroup(CLI_ACTOR, schoolId, year7.id, { parentId: pupils.id });
-      const cycle = await rejects(p.updateGroup(CLI_ACTOR, schoolId, pupils.id, { parentId: class7b.id }), 'validation');
+      const cycle = await rejectsWith(p.updateGroup(CLI_ACTOR, schoolId, pupils.id, { parentId: class7b.id }), 'validation');
       assert.equal(cycle.issues[0].where, 'parentId');
       assert.match(cycle.issues[0].message, /cycle/);
-      await rejects(p.updateGroup(CLI_ACTOR, schoolId, pupils.id, { parentId: pupils.id }), 'validation');
-      await rejects(p.createGroup(CLI_ACTOR, schoolId, { name: 'Pupils', kind: 'custom' }), 'conflict');
-      await rejects(p.createGroup(CLI_ACTOR, schoolId, { name: 'X', kind: 'custom', parentId: 'nope' }), 'validation');
+      await rejectsWith(p.updateGroup(CLI_ACTOR, schoolId, pupils.id, { parentId: pupils.id }), 'validation');
+      await rejectsWith(p.createGroup(CLI_ACTOR, schoolId, { name: 'Pupils', kind: 'custom' }), 'conflict');
+      await rejectsWith(p.createGroup(CLI_ACTOR, schoolId, { name: 'X', kind: 'custom', parentId: 'nope' }), 'validation');
 
       assert.equal((await p.listPeople(schoolId, { groupId: pupils.id })).total, 1, 'Zoë is in 7B, inside Year 7, inside Pupils');
       const detail = await p.groupDetail(schoolId, year7.id);
@@ -115,11 +104,11 @@ for (const d of DIALECTS) {
       const added = await p.addMembers(CLI_ACTOR, schoolId, pupils.id, [zoe.id, zoe.id]);
       assert.equal(added.added, 1);
       assert.equal((await p.addMembers(CLI_ACTOR, schoolId, pupils.id, [zoe.id])).added, 0);
-      await rejects(p.addMembers(CLI_ACTOR, schoolId, pupils.id, ['missing']), 'validation');
+      await rejectsWith(p.addMembers(CLI_ACTOR, schoolId, pupils.id, ['missing']), 'validation');
       assert.equal((await p.groupDetail(schoolId, pupils.id)).members.total, 1);
       await p.removeMember(CLI_ACTOR, schoolId, pupils.id, zoe.id);
-      await rejects(p.removeMember(CLI_ACTOR, schoolId, pupils.id, zoe.id), 'not_found');
-      await rejects(p.groupDetail(otherSchoolId, pupils.id), 'not_found');
+      await rejectsWith(p.removeMember(CLI_ACTOR, schoolId, pupils.id, zoe.id), 'not_found');
+      await rejectsWith(p.groupDetail(otherSchoolId, pupils.id), 'not_found');
     });
 
     it('links parents and shows parents and children', async () => {
@@ -129,7 +118,7 @@ for (const d of DIALECTS) {
       const stepdad = await p.createPerson(CLI_ACTOR, schoolId, { kind: 'parent', givenName: 'Tom', familyName: 'Hale' });
       await p.linkParent(CLI_ACTOR, schoolId, { parentId: mum.id, childId: child.id, relationship: 'Mother', parentalResponsibility: true });
       await p.linkParent(CLI_ACTOR, schoolId, { parentId: stepdad.id, childId: child.id, relationship: 'Step-father', parentalResponsibility: false });
-      await rejects(p.linkParent(CLI_ACTOR, schoolId, { parentId: child.id, childId: mum.id, parentalResponsibility: true }), 'validation');
+      await rejectsWith(p.linkParent(CLI_ACTOR, schoolId, { parentId: child.id, childId: mum.id, parentalResponsibility: true }), 'validation');
       const detail = await p.personDetail(schoolId, child.id);
       assert.deepEqual(
         detail.parents.map((l) => [l.person.givenName, l.relationship, l.parentalResponsibility]).sort(),
@@ -139,7 +128,7 @@ for (const d of DIALECTS) {
       assert.equal(mumDetail.children[0].person.id, child.id);
       await p.unlinkParent(CLI_ACTOR, schoolId, stepdad.id, child.id);
       assert.equal((await p.personDetail(schoolId, child.id)).parents.length, 1);
-      await rejects(p.personDetail(otherSchoolId, child.id), 'not_found');
+      await rejectsWith(p.personDetail(otherSchoolId, child.id), 'not_found');
     });
 
     it('keeps networks: normalised ranges, issues on cidr, no duplicates', async () => {
@@ -149,20 +138,20 @@ for (const d of DIALECTS) {
       assert.equal(net.groupName, 'Staff');
       const v6 = await p.createNetwork(CLI_ACTOR, schoolId, { name: 'Pupil v6', cidr: '2001:DB8:10:0::/64', groupId: null });
       assert.equal(v6.cidr, '2001:db8:10::/64');
-      let error = await rejects(p.createNetwork(CLI_ACTOR, schoolId, { name: 'Bad', cidr: '10.1.2.3/16', groupId: null }), 'validation');
+      let error = await rejectsWith(p.createNetwork(CLI_ACTOR, schoolId, { name: 'Bad', cidr: '10.1.2.3/16', groupId: null }), 'validation');
       assert.equal(error.issues[0].where, 'cidr');
       assert.match(error.issues[0].message, /10\.1\.0\.0\/16/);
-      error = await rejects(p.createNetwork(CLI_ACTOR, schoolId, { name: 'Dup', cidr: '2001:db8:10::/64', groupId: null }), 'conflict');
-      await rejects(p.createNetwork(CLI_ACTOR, schoolId, { name: 'G', cidr: '10.99.0.0/16', groupId: 'missing' }), 'validation');
+      error = await rejectsWith(p.createNetwork(CLI_ACTOR, schoolId, { name: 'Dup', cidr: '2001:db8:10::/64', groupId: null }), 'conflict');
+      await rejectsWith(p.createNetwork(CLI_ACTOR, schoolId, { name: 'G', cidr: '10.99.0.0/16', groupId: 'missing' }), 'validation');
       // Nested (overlapping but not equal) ranges are fine: the most specific wins.
       await p.createNetwork(CLI_ACTOR, schoolId, { name: 'Staff room', cidr: '10.20.5.0/24', groupId: staff.id });
       const moved = await p.updateNetwork(CLI_ACTOR, schoolId, v6.id, { cidr: '2001:db8:20::/64', groupId: staff.id });
       assert.equal(moved.groupName, 'Staff');
-      await rejects(p.updateNetwork(CLI_ACTOR, schoolId, v6.id, { cidr: '10.20.0.0/16' }), 'conflict');
-      await rejects(p.updateNetwork(CLI_ACTOR, otherSchoolId, v6.id, { name: 'x' }), 'not_found');
+      await rejectsWith(p.updateNetwork(CLI_ACTOR, schoolId, v6.id, { cidr: '10.20.0.0/16' }), 'conflict');
+      await rejectsWith(p.updateNetwork(CLI_ACTOR, otherSchoolId, v6.id, { name: 'x' }), 'not_found');
       assert.deepEqual((await p.listNetworks(schoolId)).map((n) => n.cidr), ['2001:db8:20::/64', '10.20.5.0/24', '10.20.0.0/16']);
       await p.deleteNetwork(CLI_ACTOR, schoolId, v6.id);
-      await rejects(p.deleteNetwork(CLI_ACTOR, schoolId, v6.id), 'not_found');
+      await rejectsWith(p.deleteNetwork(CLI_ACTOR, schoolId, v6.id), 'not_found');
       assert.equal((await p.listNetworks(otherSchoolId)).length, 0);
       const actions = (await t.app.audit.list(schoolId, { limit: 50, targetType: 'network' })).map((e) => e.action);
       assert.deepEqual(actions, ['network.delete', 'network.update', 'network.create', 'network.create', 'network.create']);

@@ -30,7 +30,7 @@ import {
   personPatchSchema,
 } from './people.schema.ts';
 import * as store from './people.store.ts';
-import { normaliseYearGroup, syncYearAndClassGroups } from './people.sync.ts';
+import { createGroupRow, normaliseYearGroup, syncYearAndClassGroups } from './people.sync.ts';
 import type { GroupKind, GroupsTable, NetworksTable, PeopleTable, PersonKind } from './people.tables.ts';
 
 /** A person as services and routes see them. Dates are `YYYY-MM-DD`. */
@@ -485,30 +485,13 @@ export function createPeopleService(deps: { store: Store; audit: AuditLog }): Pe
 
     async createGroup(actor, schoolId, input) {
       const data = parseOrThrow(groupCreateSchema, input, 'group');
-      const now = nowIso();
-      const row: GroupsTable = {
-        id: randomUUID(),
-        school_id: schoolId,
-        kind: data.kind,
-        name: data.name,
-        description: data.description ?? null,
-        parent_id: data.parentId ?? null,
-        created_at: now,
-        updated_at: now,
-      };
-      await audit.transaction(async (trx) => {
-        if (row.parent_id && !(await store.getGroupRow(trx, schoolId, row.parent_id))) {
+      const parentId = data.parentId ?? null;
+      const row = await audit.transaction(async (trx) => {
+        if (parentId && !(await store.getGroupRow(trx, schoolId, parentId))) {
           throw invalid('The parent group does not exist', [{ where: 'parentId', message: 'no such group' }]);
         }
-        if (await store.findGroup(trx, schoolId, row.kind, row.name)) throw conflict(`There is already a ${row.kind} group called "${row.name}"`);
-        await store.insertGroup(trx, row);
-        await audit.append(trx, actor, {
-          schoolId,
-          action: 'group.create',
-          targetType: 'group',
-          targetId: row.id,
-          details: { name: row.name, kind: row.kind, parentId: row.parent_id },
-        });
+        if (await store.findGroup(trx, schoolId, data.kind, data.name)) throw conflict(`There is already a ${data.kind} group called "${data.name}"`);
+        return createGroupRow(trx, audit, actor, { schoolId, kind: data.kind, name: data.name, description: data.description ?? null, parentId, now: nowIso() });
       });
       return presentGroup(row, 0);
     },

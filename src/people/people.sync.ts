@@ -47,6 +47,35 @@ export interface SyncResult {
   membershipsRemoved: number;
 }
 
+/** Inserts a group and its `group.create` audit entry in the caller's transaction (by hand or from the MIS). */
+export async function createGroupRow(
+  trx: Transaction<Database>,
+  audit: AuditLog,
+  actor: Actor,
+  group: { schoolId: string; kind: GroupsTable['kind']; name: string; description: string | null; parentId: string | null; now: string },
+  extraDetails: Record<string, unknown> = {},
+): Promise<GroupsTable> {
+  const row: GroupsTable = {
+    id: randomUUID(),
+    school_id: group.schoolId,
+    kind: group.kind,
+    name: group.name,
+    description: group.description,
+    parent_id: group.parentId,
+    created_at: group.now,
+    updated_at: group.now,
+  };
+  await store.insertGroup(trx, row);
+  await audit.append(trx, actor, {
+    schoolId: group.schoolId,
+    action: 'group.create',
+    targetType: 'group',
+    targetId: row.id,
+    details: { name: row.name, kind: row.kind, parentId: row.parent_id, ...extraDetails },
+  });
+  return row;
+}
+
 /** Brings year/class groups and `mis` memberships in line with the entries. */
 export async function syncYearAndClassGroups(
   trx: Transaction<Database>,
@@ -73,24 +102,7 @@ export async function syncYearAndClassGroups(
       }
       return existing;
     }
-    const row: GroupsTable = {
-      id: randomUUID(),
-      school_id: schoolId,
-      kind,
-      name,
-      description: null,
-      parent_id: parentId,
-      created_at: now,
-      updated_at: now,
-    };
-    await store.insertGroup(trx, row);
-    await audit.append(trx, actor, {
-      schoolId,
-      action: 'group.create',
-      targetType: 'group',
-      targetId: row.id,
-      details: { name, kind, parentId, source: 'mis' },
-    });
+    const row = await createGroupRow(trx, audit, actor, { schoolId, kind, name, description: null, parentId, now }, { source: 'mis' });
     map.set(name, row);
     result.groupsCreated += 1;
     return row;

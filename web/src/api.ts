@@ -5,6 +5,8 @@
  * field it names.
  */
 
+import type { GroupJson as Group, LinkJson as PersonLink, PersonJson as Person } from '../../src/people/people.schema.ts';
+
 /** One problem with input, as the server reports it (`where` names a field or `file:line`). */
 export interface Issue {
   where: string;
@@ -115,34 +117,10 @@ export interface Me {
   csrfToken: string;
 }
 
-export interface Person {
-  id: string;
-  kind: string;
-  misId: string | null;
-  givenName: string;
-  familyName: string;
-  preferredName: string | null;
-  email: string | null;
-  dateOfBirth: string | null;
-  yearGroup: string | null;
-  registrationGroup: string | null;
-  startDate: string | null;
-  leaveDate: string | null;
-  left: boolean;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
-
-export interface PersonLink {
-  person: Person;
-  relationship: string;
-  parentalResponsibility: boolean;
-}
+// The JSON shapes below come from the server's own schemas and types, so the two cannot drift apart.
+export type { PersonJson as Person, LinkJson as PersonLink, GroupJson as Group, NetworkJson as Network } from '../../src/people/people.schema.ts';
+export type { Page } from '../../src/people/people.service.ts';
+export type { PreviewResult as ImportPreview, ApplyResult as ImportResult } from '../../src/people/people.import.ts';
 
 export interface PersonDetail {
   person: Person;
@@ -151,53 +129,16 @@ export interface PersonDetail {
   children: PersonLink[];
 }
 
-export interface Group {
-  id: string;
-  name: string;
-  kind: string;
-  parentId: string | null;
-  description: string | null;
-  memberCount: number;
-}
-
 export interface GroupDetail {
   group: Group;
   members: { items: Person[]; total: number; page?: number; pageSize?: number };
   children: Group[];
 }
 
-export interface Network {
-  id: string;
-  name: string;
-  cidr: string;
-  groupId: string | null;
-  groupName: string | null;
-  description: string | null;
-}
-
 export interface ImportPreset {
   id: string;
   name: string;
   columns: Record<string, string>;
-}
-
-export interface ImportPreview {
-  runId: string;
-  ok: boolean;
-  rows: number;
-  create: number;
-  update: number;
-  unchanged: number;
-  errors: { line: number; field: string; message: string }[];
-  leavers: { id: string; name: string; kind: string }[];
-  encoding: string;
-}
-
-export interface ImportResult {
-  created: number;
-  updated: number;
-  unchanged: number;
-  leaversMarked: number;
 }
 
 export interface Account {
