@@ -152,20 +152,7 @@ function AccountRow({ account: a, canWrite, isSelf, open, onToggle, onChanged }:
             <form onSubmit={saveRoles} className="inline-form">
               <fieldset>
                 <legend>Roles of {a.name}</legend>
-                {ROLES.map((r) => (
-                  <CheckboxField
-                    key={r}
-                    name={`role-${r}`}
-                    label={ROLE_LABELS[r] ?? r}
-                    checked={roles.has(r)}
-                    onChange={(e) => {
-                      const next = new Set(roles);
-                      if (e.target.checked) next.add(r);
-                      else next.delete(r);
-                      setRoles(next);
-                    }}
-                  />
-                ))}
+                <RoleCheckboxes prefix="role-" roles={roles} onChange={setRoles} />
               </fieldset>
               <button type="submit">Save roles</button>
             </form>
@@ -286,25 +273,34 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account, oneTimePas
         <TextField label="Sign-in name" name="login" value={login} onChange={(e) => setLogin(e.target.value)} error={error} autoComplete="off" spellCheck={false} required />
         <fieldset>
           <legend>Roles</legend>
-          {ROLES.map((r) => (
-            <CheckboxField
-              key={r}
-              name={`new-role-${r}`}
-              label={ROLE_LABELS[r] ?? r}
-              checked={roles.has(r)}
-              onChange={(e) => {
-                const next = new Set(roles);
-                if (e.target.checked) next.add(r);
-                else next.delete(r);
-                setRoles(next);
-              }}
-            />
-          ))}
+          <RoleCheckboxes prefix="new-role-" roles={roles} onChange={setRoles} />
         </fieldset>
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create account'}
         </button>
       </form>
     </section>
+  );
+}
+
+/** One checkbox per role; `prefix` keeps the field names of two forms apart. */
+function RoleCheckboxes({ prefix, roles, onChange }: { prefix: string; roles: Set<string>; onChange: (roles: Set<string>) => void }) {
+  return (
+    <>
+      {ROLES.map((r) => (
+        <CheckboxField
+          key={r}
+          name={`${prefix}${r}`}
+          label={ROLE_LABELS[r] ?? r}
+          checked={roles.has(r)}
+          onChange={(e) => {
+            const next = new Set(roles);
+            if (e.target.checked) next.add(r);
+            else next.delete(r);
+            onChange(next);
+          }}
+        />
+      ))}
+    </>
   );
 }
