@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { matchNetwork } from '../people/people.cidr.ts';
+import { matchNetwork } from '../shared/cidr.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test/support/dialects.ts';
 import { seedDemoSchool } from './demo.seed.ts';
 

@@ -10,7 +10,7 @@ import type { Actor, AuditLog } from '../audit/audit.service.ts';
 import { conflict, type Issue, invalid, notFound } from '../shared/errors.ts';
 import { nowIso } from '../store/column-types.ts';
 import type { Db, Store } from '../store/store.ts';
-import { parseCidr } from './people.cidr.ts';
+import { parseCidr } from '../shared/cidr.ts';
 import {
   type ApplyInput,
   type ApplyResult,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIp, matchNetwork, parseCidr, parseIp } from './people.cidr.ts';
+import { formatIp, matchNetwork, parseCidr, parseIp } from './cidr.ts';
 
 const ok = (text: string) => {
   const parsed = parseCidr(text);
