@@ -111,6 +111,23 @@ for (const d of DIALECTS) {
       await rejectsWith(p.groupDetail(otherSchoolId, pupils.id), 'not_found');
     });
 
+    it('lists everyone still here with their effective groups in bulk, leavers left out', async () => {
+      const p = t.app.people;
+      const club = await p.createGroup(CLI_ACTOR, schoolId, { name: 'Chess club', kind: 'custom' });
+      const juniors = await p.createGroup(CLI_ACTOR, schoolId, { name: 'Chess juniors', kind: 'custom', parentId: club.id });
+      const here = await p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'Still', familyName: 'Here', email: 'still@example.org', leaveDate: '2031-07-20' });
+      const gone = await p.createPerson(CLI_ACTOR, schoolId, { kind: 'staff', givenName: 'Long', familyName: 'Gone', leaveDate: '2020-07-20' });
+      await p.addMembers(CLI_ACTOR, schoolId, juniors.id, [here.id, gone.id]);
+      const all = await p.currentPeopleWithGroups(schoolId, '2030-01-01');
+      assert.ok(!all.some((x) => x.id === gone.id), 'a leaver is not listed');
+      const entry = all.find((x) => x.id === here.id)!;
+      assert.equal(entry.email, 'still@example.org');
+      assert.deepEqual(entry.groupIds.sort(), [club.id, juniors.id].sort());
+      for (const person of all) assert.deepEqual(person.groupIds.sort(), (await p.effectiveGroupIds(schoolId, person.id)).sort());
+      assert.ok(!(await p.currentPeopleWithGroups(schoolId, '2031-07-21')).some((x) => x.id === here.id), 'gone the day after the leave date');
+      assert.ok(!(await p.currentPeopleWithGroups(otherSchoolId, '2030-01-01')).some((x) => x.id === here.id), 'only the school asked about');
+    });
+
     it('links parents and shows parents and children', async () => {
       const p = t.app.people;
       const child = (await p.listPeople(schoolId, { q: 'zoë' })).items[0];

@@ -184,6 +184,8 @@ export interface PeopleService {
   removeMember(actor: Actor, schoolId: string, groupId: string, personId: string): Promise<void>;
   /** The groups a person is in, directly or through nesting (for the filter's policies). */
   effectiveGroupIds(schoolId: string, personId: string): Promise<string[]>;
+  /** Everyone who has not left by `today` (`YYYY-MM-DD`), with email and effective groups, in three queries (the filter's snapshot). */
+  currentPeopleWithGroups(schoolId: string, today: string): Promise<{ id: string; email: string | null; groupIds: string[] }[]>;
 
   listNetworks(schoolId: string): Promise<Network[]>;
   createNetwork(actor: Actor, schoolId: string, input: { name: string; cidr: string; groupId: string | null; description?: string | null }): Promise<Network>;
@@ -587,6 +589,38 @@ export function createPeopleService(deps: { store: Store; audit: AuditLog }): Pe
         for (let at: string | null = group.id; at && !result.has(at); at = byId.get(at)?.parent_id ?? null) result.add(at);
       }
       return [...result];
+    },
+
+    async currentPeopleWithGroups(schoolId, today) {
+      const [people, groups, memberships] = await Promise.all([
+        db
+          .selectFrom('people')
+          .select(['id', 'email'])
+          .where('school_id', '=', schoolId)
+          .where((eb) => eb.or([eb('leave_date', 'is', null), eb('leave_date', '>=', today)]))
+          .execute(),
+        store.allGroups(db, schoolId),
+        db.selectFrom('group_members').select(['group_id', 'person_id']).where('school_id', '=', schoolId).execute(),
+      ]);
+      const parentOf = new Map(groups.map((g) => [g.id, g.parent_id]));
+      // Each group's chain up to the root, worked out once per group rather than once per member.
+      const chains = new Map<string, string[]>();
+      const chainOf = (groupId: string): string[] => {
+        let chain = chains.get(groupId);
+        if (!chain) {
+          chain = [];
+          for (let at: string | null | undefined = groupId; at && !chain.includes(at); at = parentOf.get(at)) chain.push(at);
+          chains.set(groupId, chain);
+        }
+        return chain;
+      };
+      const byPerson = new Map<string, Set<string>>();
+      for (const m of memberships) {
+        let set = byPerson.get(m.person_id);
+        if (!set) byPerson.set(m.person_id, (set = new Set()));
+        for (const id of chainOf(m.group_id)) set.add(id);
+      }
+      return people.map((p) => ({ id: p.id, email: p.email, groupIds: [...(byPerson.get(p.id) ?? [])] }));
     },
 
     async listNetworks(schoolId) {
