@@ -17,6 +17,10 @@ const OWNER: Record<string, string> = {
   people: 'people', parent_links: 'people', groups: 'people', group_members: 'people', networks: 'people', import_runs: 'people',
   accounts: 'auth', account_roles: 'auth', recovery_codes: 'auth', sessions: 'auth', sso_identities: 'auth',
   audit_log: 'audit',
+  filter_group_policies: 'policy', filter_entries: 'policy', filter_schedules: 'policy', school_calendar: 'policy',
+  filter_exemptions: 'policy', filter_sanctions: 'policy', filter_settings: 'policy', filter_snapshot_state: 'policy',
+  devices: 'devices',
+  filter_events: 'monitor',
 };
 
 function sourceFiles(dir = SRC): string[] {

@@ -11,10 +11,11 @@ import { DomainError, formatIssues } from '../shared/errors.ts';
 import { storeCommands } from '../store/store.cli.ts';
 import { createSchoolgate, type Schoolgate } from '../app.ts';
 import type { Command, CommandContext } from './command.ts';
+import { filterServeCommand } from './filter-serve.ts';
 import { startCommand } from './start.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [startCommand, ...storeCommands, ...authCommands, ...peopleCommands, ...auditCommands];
+export const COMMANDS: Command[] = [startCommand, filterServeCommand, ...storeCommands, ...authCommands, ...peopleCommands, ...auditCommands];
 
 const GLOBAL_OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -103,6 +104,6 @@ export async function runCli(argv: string[]): Promise<number> {
     console.error(`schoolgate ${command.name} failed:`, error);
     return 1;
   } finally {
-    if (command !== startCommand) await app?.close();
+    if (command !== startCommand && command !== filterServeCommand) await app?.close();
   }
 }

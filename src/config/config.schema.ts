@@ -10,6 +10,9 @@ const port = z.coerce.number().int().min(0).max(65535);
 const flag = () =>
   z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 
+/** A list from YAML, or from an environment variable as comma-separated values. */
+const list = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
+
 /** One zod section per module; every key has a default that suits the demo install. */
 export const configSchema = z.object({
   /** Where the SQLite file, keys and checkpoints live. */
@@ -88,6 +91,38 @@ export const configSchema = z.object({
       checkpointFile: z.string().optional(),
     })
     .prefault({}),
+  dns: z
+    .object({
+      /** Whether to answer DNS at all (off: the web app alone). */
+      enabled: flag().default(true),
+      /** Plain DNS over UDP and TCP, `HOST:PORT` each; production: `0.0.0.0:53` (docs/operations.md). */
+      listen: list().default(['127.0.0.1:8053']),
+      /** Resolvers allowed queries go to: `HOST:PORT` (UDP, TCP on truncation), `tcp://`, `tls://HOST:PORT#name`, `https://…/dns-query`. */
+      upstreams: list().default(['9.9.9.9:53', '149.112.112.112:53']),
+      upstreamTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(2000),
+      /** DNS worker threads (each binds every listener with SO_REUSEPORT). */
+      workers: z.coerce.number().int().min(1).max(64).default(2),
+      /** Memory for cached upstream answers, in MiB (per worker). */
+      cacheMb: z.coerce.number().int().min(1).max(4096).default(32),
+      /** Per-client limit where it applies (not on the school's own networks unless a network says so). */
+      rateLimitPerSecond: z.coerce.number().int().min(1).default(50),
+      rateLimitBurst: z.coerce.number().int().min(1).default(200),
+      /** DNS-over-TLS (RFC 7858) listeners; they need tls.certFile and tls.keyFile. */
+      tlsListen: list().default([]),
+      tls: z
+        .object({
+          certFile: z.string().optional(),
+          keyFile: z.string().optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  monitor: z
+    .object({
+      /** Days filter events are kept. */
+      retentionDays: z.coerce.number().int().min(1).max(3650).default(90),
+    })
+    .prefault({}),
   school: z
     .object({
       /** Name of the school created on first start when no demo is seeded. */
@@ -96,6 +131,9 @@ export const configSchema = z.object({
     })
     .prefault({}),
 }).superRefine((config, ctx) => {
+  if (config.dns.tlsListen.length > 0 && !(config.dns.tls.certFile && config.dns.tls.keyFile)) {
+    ctx.addIssue({ code: 'custom', path: ['dns', 'tlsListen'], message: 'needs dns.tls.certFile and dns.tls.keyFile' });
+  }
   if (config.store.driver === 'postgres' && !config.store.postgresUrl) {
     ctx.addIssue({ code: 'custom', path: ['store', 'postgresUrl'], message: 'is required when store.driver is postgres' });
   }

@@ -32,6 +32,7 @@ export const CATEGORY_KEYS = [
   'adult_themes',
   'file_sharing',
   'remote_access',
+  'custom', // the school's own block lists, and `schoolgate filter serve --block-list`
 ] as const;
 
 export type CategoryKey = (typeof CATEGORY_KEYS)[number];

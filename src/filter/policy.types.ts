@@ -94,9 +94,13 @@ export interface NetworkEntry {
   rateLimited: boolean;
 }
 
-/** A DoH path token (`/dns-query/{token}`): identifies a device or a person. Secret: never logged. */
+/**
+ * A DoH path token (`/dns-query/{token}`): identifies a device or a person.
+ * Only its SHA-256 (lower-case hex) is stored and sent here; the engine hashes
+ * the token it is shown. Tokens are secrets: never logged.
+ */
 export interface TokenEntry {
-  token: string;
+  tokenHash: string;
   deviceId: string | null;
   personId: string | null;
 }

@@ -25,7 +25,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
         // Log the path only: query strings can carry one-time codes (OIDC) or tokens.
-        req: (req) => ({ method: req.method, url: String(req.url).split('?')[0], remoteAddress: req.ip }),
+        // DoH path tokens identify a device or a person: they are secrets too.
+        req: (req) => ({ method: req.method, url: String(req.url).split('?')[0].replace(/^\/dns-query\/[^/]+/, '/dns-query/[token]'), remoteAddress: req.ip }),
       },
     },
     destination,

@@ -18,6 +18,18 @@ import type {
   ParentLinksTable,
   PeopleTable,
 } from '../people/people.tables.ts';
+import type { FilterEventsTable } from '../monitor/monitor.tables.ts';
+import type { DevicesTable } from '../devices/devices.tables.ts';
+import type {
+  FilterEntriesTable,
+  FilterExemptionsTable,
+  FilterGroupPoliciesTable,
+  FilterSanctionsTable,
+  FilterSchedulesTable,
+  FilterSettingsTable,
+  FilterSnapshotStateTable,
+  SchoolCalendarTable,
+} from '../policy/policy.tables.ts';
 import type { SchoolsTable } from '../schools/schools.tables.ts';
 
 export interface Database {
@@ -34,4 +46,14 @@ export interface Database {
   sessions: SessionsTable;
   sso_identities: SsoIdentitiesTable;
   audit_log: AuditLogTable;
+  filter_group_policies: FilterGroupPoliciesTable;
+  filter_entries: FilterEntriesTable;
+  filter_schedules: FilterSchedulesTable;
+  school_calendar: SchoolCalendarTable;
+  filter_exemptions: FilterExemptionsTable;
+  filter_sanctions: FilterSanctionsTable;
+  filter_settings: FilterSettingsTable;
+  filter_snapshot_state: FilterSnapshotStateTable;
+  devices: DevicesTable;
+  filter_events: FilterEventsTable;
 }

@@ -1,0 +1,135 @@
+/**
+ * `schoolgate filter serve`: the DNS filter without the web app or the
+ * database — the mode a filter node at a school site builds on, and what the
+ * benchmarks start. Same engine and pipeline as `schoolgate start`.
+ */
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { buildCatalogInWorker, loadCatalog } from '../filter/catalog.ts';
+import { createFilterEngine } from '../filter/engine.ts';
+import type { FilterEvent } from '../filter/events.ts';
+import { standaloneSnapshot } from '../filter/standalone.ts';
+import { parseHostPort } from '../shared/host-port.ts';
+import type { Command } from './command.ts';
+
+/** Events waiting to be written to the events file at most; more are shed and counted. */
+const MAX_EVENT_BACKLOG = 1 << 20; // bytes
+
+/** Compiles the block lists unless the compiled catalog in `dir` was made from these very files. */
+async function ensureCatalog(files: string[], dir: string, say: (line: string) => void) {
+  const catalogFile = path.join(dir, 'catalog.bin');
+  const stampFile = path.join(dir, 'catalog.sources.json');
+  const stamp = JSON.stringify(files.map((file) => ({ file: path.resolve(file), size: statSync(file).size, mtimeMs: statSync(file).mtimeMs })));
+  const fresh = existsSync(catalogFile) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  let compiledMs: number | null = null;
+  if (!fresh) {
+    const started = performance.now();
+    const report = await buildCatalogInWorker({
+      sources: files.map((file) => ({ name: path.basename(file), category: 'custom' as const, format: 'plain' as const, file })),
+      outFile: catalogFile,
+    });
+    compiledMs = performance.now() - started;
+    say(`catalog: compiled ${report.names} names from ${files.length} list(s) in ${Math.round(compiledMs)} ms; ${report.rejected} line(s) not used`);
+    for (const problem of report.rejections.slice(0, 10)) say(`  ${problem.file}:${problem.line}: ${problem.reason}`);
+    writeFileSync(stampFile, stamp);
+  }
+  const loadStarted = performance.now();
+  const catalog = loadCatalog(catalogFile);
+  const loadMs = performance.now() - loadStarted;
+  say(`catalog: ${catalog.size} names, ${(catalog.bytes / Math.max(1, catalog.size)).toFixed(1)} bytes/name, loaded in ${loadMs.toFixed(0)} ms${compiledMs === null ? ' (compiled earlier)' : ''}`);
+  return catalog;
+}
+
+export const filterServeCommand: Command = {
+  name: 'filter serve',
+  summary: 'Run the DNS filter alone (no web app, no database): block lists for every loopback client',
+  usage: 'filter serve --listen HOST:PORT --upstream HOST:PORT --block-list FILE [--data DIR] [--workers N]',
+  help: [
+    'Each line of a block list FILE is a domain; it blocks the name and its subdomains for',
+    'every client on loopback (127.0.0.0/8, ::1). Nobody else is answered (REFUSED).',
+    'Blocked A/AAAA queries get 0.0.0.0 / ::, other types no data, with a 10-second TTL.',
+    'The lists are compiled into DIR/catalog.bin on first start and loaded from there later.',
+    'Nothing is answered until the catalog is loaded (the filter fails closed).',
+    'Events (one per answer) go to DIR/events.ndjson, shed and counted when the disk cannot keep up.',
+    'Several --listen, --upstream and --block-list flags may be given.',
+  ].join('\n'),
+  options: {
+    listen: { type: 'string', multiple: true },
+    upstream: { type: 'string', multiple: true },
+    'block-list': { type: 'string', multiple: true },
+    data: { type: 'string' },
+    workers: { type: 'string' },
+    'no-events': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const values = ctx.values as { listen?: string[]; upstream?: string[]; 'block-list'?: string[]; data?: string; workers?: string; 'no-events'?: boolean };
+    const problems: string[] = [];
+    if (!values.listen?.length) problems.push('--listen HOST:PORT is required');
+    if (!values.upstream?.length) problems.push('--upstream HOST:PORT is required');
+    if (!values['block-list']?.length) problems.push('--block-list FILE is required');
+    const listen = (values.listen ?? []).flatMap((text) => {
+      try {
+        return [parseHostPort(text)];
+      } catch (error) {
+        problems.push(`--listen: ${(error as Error).message}`);
+        return [];
+      }
+    });
+    for (const file of values['block-list'] ?? []) if (!existsSync(file)) problems.push(`--block-list: ${file} does not exist`);
+    const workers = values.workers === undefined ? Math.min(2, availableParallelism()) : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push(`--workers: "${values.workers}" must be a whole number from 1 to 64`);
+    if (problems.length) {
+      for (const p of problems) console.error(`schoolgate filter serve: ${p}`);
+      return 2;
+    }
+    const dir = path.resolve(values.data ?? './data/filter');
+    mkdirSync(dir, { recursive: true });
+    const say = (line: string) => ctx.out(line);
+
+    const catalog = await ensureCatalog(values['block-list']!, dir, say);
+
+    const eventsFile = values['no-events'] ? null : createWriteStream(path.join(dir, 'events.ndjson'), { flags: 'a' });
+    let shed = 0;
+    const onEvents = (events: FilterEvent[]) => {
+      if (!eventsFile) return;
+      if (eventsFile.writableLength > MAX_EVENT_BACKLOG) {
+        shed += events.length;
+        return;
+      }
+      let text = '';
+      for (const event of events) text += `${JSON.stringify(event)}\n`;
+      eventsFile.write(text);
+    };
+
+    const engine = createFilterEngine({
+      workers,
+      listen,
+      tls: null,
+      upstreams: values.upstream!,
+      upstreamTimeoutMs: 2000,
+      cache: { maxBytes: 32 << 20, minTtl: 0, maxTtl: 86_400, negativeTtl: 3600, staleSeconds: 86_400 },
+      rateLimit: { rate: 1000, burst: 2000 },
+      tcpIdleMs: 10_000,
+      maxUdpSize: 1232,
+      eventBuffer: 50_000,
+      flushMs: 250,
+      onEvents,
+      onLog: (level, message) => (level === 'info' ? say(message) : console.error(message)),
+    });
+    await Promise.all([engine.setCatalog(catalog.buffer), engine.setPolicy(standaloneSnapshot())]);
+    const bound = await engine.ready();
+    say(`filter: answering DNS on ${bound.udp.map((a) => `${a.host}:${a.port}`).join(', ')} (UDP and TCP) with ${workers} worker(s)`);
+
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await engine.close();
+    const stats = engine.stats();
+    const answered = Object.values(stats.queries ?? {}).reduce((a, b) => a + b, 0);
+    say(`filter: stopped after ${answered} answers; ${(stats.eventsShed ?? 0) + shed} events shed`);
+    await new Promise<void>((resolve) => (eventsFile ? eventsFile.end(resolve) : resolve()));
+    return 0;
+  },
+};

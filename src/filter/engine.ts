@@ -1,0 +1,145 @@
+/**
+ * The DNS engine as the rest of Schoolgate sees it: worker threads that own
+ * the sockets and the pipeline, fed a policy snapshot and a shared catalog by
+ * messages. The main thread (with its synchronous SQLite work) never answers
+ * a query itself; DoH requests reach a worker through `resolve`.
+ *
+ * Every worker binds the same UDP/TCP ports with SO_REUSEPORT, so the kernel
+ * spreads clients over them. A worker does not bind until it has both a
+ * policy and a catalog: before that nothing is answered (fail closed).
+ */
+import { Worker } from 'node:worker_threads';
+import type { FilterEvent } from './events.ts';
+import type { PolicySnapshot } from './policy.types.ts';
+import type { Transport } from './transport.ts';
+import type { EngineStats, WorkerConfig, WorkerReply, WorkerRequest } from './worker.ts';
+
+export type { EngineStats, WorkerConfig } from './worker.ts';
+
+export interface EngineOptions extends Omit<WorkerConfig, 'index'> {
+  /** Worker threads (each binds every listener with SO_REUSEPORT). */
+  workers: number;
+  /** Receives batches of events (the monitor writes them). Must not throw. */
+  onEvents(events: FilterEvent[]): void;
+  /** Receives the workers' log lines. */
+  onLog(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface FilterEngine {
+  /** Gives every worker a new policy; resolves when all have it. */
+  setPolicy(snapshot: PolicySnapshot): Promise<void>;
+  /** Gives every worker a new catalog (a SharedArrayBuffer from `loadCatalog`); resolves when all have it. */
+  setCatalog(buffer: SharedArrayBuffer): Promise<void>;
+  /** Resolves when every worker listens (after the first policy and catalog). */
+  ready(): Promise<{ udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }>;
+  /** Answers one query through a worker (DoH). */
+  resolve(packet: Uint8Array, context: { address: string; token: string | null; transport: Transport }): Promise<Uint8Array | null>;
+  /** Counters summed over the workers (updated about once a second). */
+  stats(): EngineStats;
+  close(): Promise<void>;
+}
+
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+export function createFilterEngine(options: EngineOptions): FilterEngine {
+  const { workers: count, onEvents, onLog, ...config } = options;
+  const workers: Worker[] = [];
+  const latest: EngineStats[] = [];
+  const waiting = new Map<number, (reply: WorkerReply) => void>();
+  let nextRequest = 1;
+  let nextWorker = 0;
+  let closed = false;
+
+  const readiness = Promise.all(
+    Array.from({ length: Math.max(1, count) }, (_, index) => {
+      const workerConfig: WorkerConfig = { ...config, index };
+      const worker = new Worker(WORKER_URL, { workerData: workerConfig, name: `dns-${index}` });
+      workers.push(worker);
+      return new Promise<{ udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }>((resolve, reject) => {
+        worker.on('message', (message: WorkerReply) => {
+          switch (message.type) {
+            case 'listening':
+              resolve({ udp: message.udp, tcp: message.tcp });
+              break;
+            case 'failed':
+              reject(new Error(message.message));
+              break;
+            case 'events':
+              onEvents(message.events);
+              break;
+            case 'stats':
+              latest[index] = message.stats;
+              break;
+            case 'log':
+              onLog(message.level, message.message);
+              break;
+            default: {
+              const done = waiting.get(message.request);
+              if (done) {
+                waiting.delete(message.request);
+                done(message);
+              }
+            }
+          }
+        });
+        worker.on('error', (error) => {
+          onLog('error', `DNS worker ${index} failed: ${error.stack ?? error.message}`);
+          reject(error);
+        });
+        worker.on('exit', (code) => {
+          if (!closed) onLog('error', `DNS worker ${index} stopped (exit code ${code})`);
+        });
+      });
+    }),
+  ).then((all) => ({ udp: all.flatMap((a) => a.udp).slice(0, all[0].udp.length), tcp: all[0].tcp }));
+  // Readiness failures surface through ready(); keep them from being unhandled meanwhile.
+  readiness.catch(() => {});
+
+  function ask(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      waiting.set(request.request, resolve);
+      worker.postMessage(request);
+    });
+  }
+
+  return {
+    async setPolicy(snapshot) {
+      await Promise.all(workers.map((w) => ask(w, { type: 'policy', request: nextRequest++, snapshot })));
+    },
+    async setCatalog(buffer) {
+      await Promise.all(workers.map((w) => ask(w, { type: 'catalog', request: nextRequest++, buffer })));
+    },
+    ready: () => readiness,
+    async resolve(packet, context) {
+      const worker = workers[nextWorker++ % workers.length];
+      const reply = await ask(worker, { type: 'resolve', request: nextRequest++, packet, ...context });
+      return reply.type === 'answer' ? reply.answer : null;
+    },
+    stats() {
+      const total: EngineStats = {} as EngineStats;
+      for (const stats of latest) {
+        if (!stats) continue;
+        for (const [key, value] of Object.entries(stats) as [keyof EngineStats, EngineStats[keyof EngineStats]][]) {
+          if (typeof value === 'number') (total[key] as number) = ((total[key] as number) ?? 0) + value;
+          else if (Array.isArray(value)) {
+            const sum = ((total[key] as number[]) ??= value.map(() => 0));
+            value.forEach((v, i) => (sum[i] += v));
+          } else {
+            const sum = ((total[key] as Record<string, number>) ??= {});
+            for (const [k, v] of Object.entries(value as Record<string, number>)) sum[k] = (sum[k] ?? 0) + v;
+          }
+        }
+      }
+      return total;
+    },
+    async close() {
+      closed = true;
+      await Promise.all(
+        workers.map(async (w) => {
+          await Promise.race([ask(w, { type: 'stop', request: nextRequest++ }), new Promise((r) => setTimeout(r, 2000))]);
+          await w.terminate();
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * The filter's pipeline, one query at a time:
+ *
+ *   parse → identify → rate limit → decide → [blocked: made-up answer]
+ *         → cache → upstream → re-check the answer → relay → record
+ *
+ * A query answered from policy or the cache is answered synchronously (no
+ * promise); only upstream work is asynchronous. Per-client decisions are
+ * never cached: the shared cache holds upstream answers only, and the policy
+ * decides for each client on every query.
+ */
+import type { Catalog } from './catalog.ts';
+import type { AnswerCache } from './cache.ts';
+import type { Decision, DecisionKind } from './decision.ts';
+import { type EventBuffer } from './events.ts';
+import { compileIdentifier, type Identifier, type Identity } from './identify.ts';
+import { answerTargets, buildUpstreamQuery, capTtls, minTtl, prepareForClient, ResponseBuilder } from './message.ts';
+import { type ClientPolicy, type CompiledPolicy, compilePolicy } from './policy.ts';
+import type { PolicySnapshot } from './policy.types.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { QueryContext, QueryHandler } from './transport.ts';
+import type { Upstreams } from './upstream.ts';
+import { emptyResponse, parseQuery, QTYPE, type Query, RCODE } from './wire.ts';
+
+/** Latency histogram bounds, milliseconds (Prometheus-style cumulative buckets are made from these). */
+export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+/** Counters one worker keeps; the engine sums them over workers. */
+export interface PipelineCounters {
+  queries: Record<DecisionKind, number>;
+  transports: Record<string, number>;
+  cacheHits: number;
+  cacheMisses: number;
+  staleServed: number;
+  upstreamErrors: number;
+  malformedDropped: number;
+  malformedAnswered: number;
+  refused: number;
+  rateLimited: number;
+  /** Counts per bucket of `LATENCY_BUCKETS_MS`, the last for slower answers. */
+  latency: number[];
+  latencySumMs: number;
+}
+
+export function newCounters(): PipelineCounters {
+  return {
+    queries: { allowed: 0, blocked: 0, safe_search: 0, bypass_blocked: 0, error: 0 },
+    transports: { udp: 0, tcp: 0, doh: 0, dot: 0 },
+    cacheHits: 0,
+    cacheMisses: 0,
+    staleServed: 0,
+    upstreamErrors: 0,
+    malformedDropped: 0,
+    malformedAnswered: 0,
+    refused: 0,
+    rateLimited: 0,
+    latency: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    latencySumMs: 0,
+  };
+}
+
+export interface PipelineDeps {
+  upstreams: Upstreams;
+  /** Zones (lower-case, no trailing dot) sent to their own servers: Active Directory and the like. */
+  forwarders: { zone: string; upstreams: Upstreams }[];
+  cache: AnswerCache;
+  events: EventBuffer;
+  rateLimiter: RateLimiter;
+  counters: PipelineCounters;
+  /** Largest UDP answer we send (RFC 6891; 1232 avoids fragmentation). */
+  maxUdpSize: number;
+}
+
+export interface Pipeline {
+  handle: QueryHandler;
+  setPolicy(snapshot: PolicySnapshot): void;
+  setCatalog(catalog: Catalog): void;
+  /** Whether both a policy and a catalog are loaded (before that, nothing is answered). */
+  readonly ready: boolean;
+}
+
+/** What one query needs on its way through. */
+interface Flight {
+  packet: Uint8Array;
+  query: Query;
+  context: QueryContext;
+  identity: Identity;
+  client: ClientPolicy;
+}
+
+const NO_DECISION_GROUP = null;
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { cache, events, counters } = deps;
+  let policy: CompiledPolicy | null = null;
+  let snapshot: PolicySnapshot | null = null;
+  let identifier: Identifier | null = null;
+  let catalog: Catalog | null = null;
+  let clients = new WeakMap<Identity, ClientPolicy>();
+  const inflight = new Map<string, Promise<{ answer: Uint8Array; server: string } | null>>();
+
+  function clientOf(identity: Identity): ClientPolicy {
+    let client = clients.get(identity);
+    if (!client) {
+      client = policy!.client(identity);
+      clients.set(identity, client);
+    }
+    return client;
+  }
+
+  function record(flight: Flight, decision: Decision, rcode: number, cached: boolean, upstream: string | null): void {
+    const latencyMs = performance.now() - flight.context.receivedAt;
+    counters.queries[decision.kind]++;
+    counters.transports[flight.context.transport]++;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > LATENCY_BUCKETS_MS[bucket]) bucket++;
+    counters.latency[bucket]++;
+    counters.latencySumMs += latencyMs;
+    events.push({
+      time: Date.now(),
+      client: flight.context.address,
+      transport: flight.context.transport,
+      networkId: flight.identity.networkId,
+      deviceId: flight.identity.deviceId,
+      personId: flight.identity.personId,
+      groupId: flight.client.groupId ?? NO_DECISION_GROUP,
+      name: flight.query.name,
+      qtype: flight.query.qtype,
+      kind: decision.kind,
+      rule: decision.rule,
+      category: decision.category,
+      reason: decision.reason,
+      matched: decision.matched,
+      rcode,
+      cached,
+      latencyMs,
+      upstream,
+      policyVersion: snapshot!.version,
+    });
+  }
+
+  /** The answer for a blocked or locally answered query, made up here (AD clear, short TTL, EDE when EDNS). */
+  function madeUp(flight: Flight, decision: Decision): Uint8Array {
+    const { query, packet } = flight;
+    const blocking = snapshot!.blocking;
+    const ttl = Math.min(10, Math.max(0, blocking.ttl));
+    const answer = decision.answer ?? (decision.rule === 'local' ? 'nxdomain' : 'nodata');
+    const builder = new ResponseBuilder(packet, query);
+    let rcode: number = RCODE.NOERROR;
+    let addressWritten = false;
+    if (answer === 'block_page' && blocking.answer !== 'nxdomain') {
+      if (query.qtype === QTYPE.A) {
+        builder.addA(ttl, blocking.answer === 'address' && blocking.ipv4 ? blocking.ipv4 : '0.0.0.0');
+        addressWritten = true;
+      } else if (query.qtype === QTYPE.AAAA && (blocking.answer === 'null' || blocking.ipv6)) {
+        builder.addAAAA(ttl, blocking.answer === 'address' && blocking.ipv6 ? blocking.ipv6 : '::');
+        addressWritten = true;
+      }
+    } else if (answer === 'nxdomain' || (answer === 'block_page' && blocking.answer === 'nxdomain')) {
+      rcode = RCODE.NXDOMAIN;
+    }
+    builder.setRcode(rcode);
+    // RFC 2308: negative answers carry an SOA whose minimum bounds how long they are cached.
+    if (!addressWritten) builder.addSoa(ttl);
+    if (query.edns) {
+      // RFC 8914: 15 = Blocked, 17 = Filtered (local answers carry none).
+      if (decision.rule === 'local') builder.addOpt();
+      else builder.addOpt({ infoCode: 15, text: decision.reason });
+    }
+    return builder.finish();
+  }
+
+  function blockedFrom(flight: Flight, decision: Decision, cached: boolean, upstream: string | null): Uint8Array {
+    const answer = madeUp(flight, decision);
+    record(flight, decision, answer[3] & 0x0f, cached, upstream);
+    return answer;
+  }
+
+  function servfail(flight: Flight, reason: string): Uint8Array {
+    const answer = emptyResponse(flight.packet, flight.query, RCODE.SERVFAIL);
+    record(flight, { kind: 'error', rule: 'error', reason, category: null, matched: null }, RCODE.SERVFAIL, false, null);
+    return answer;
+  }
+
+  function upstreamsFor(name: string) {
+    for (const forwarder of deps.forwarders) {
+      if (name === forwarder.zone || name.endsWith(`.${forwarder.zone}`)) return forwarder.upstreams;
+    }
+    return deps.upstreams;
+  }
+
+  /** One upstream exchange per (name, type, flags) at a time; concurrent askers share it. */
+  function fetchUpstream(key: string, flight: Flight, name: string, qtype: number): Promise<{ answer: Uint8Array; server: string } | null> {
+    let pending = inflight.get(key);
+    if (!pending) {
+      const upstreamQuery = buildUpstreamQuery(flight.packet, flight.query, { name, qtype });
+      pending = upstreamsFor(name)
+        .resolve(upstreamQuery)
+        .then(
+          (result) => {
+            cache.set(key, result.answer, Date.now());
+            return { answer: result.answer, server: result.server };
+          },
+          () => {
+            counters.upstreamErrors++;
+            return null;
+          },
+        )
+        .finally(() => inflight.delete(key));
+      inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  function cacheKey(query: Query, name: string, qtype: number): string {
+    const dnssecOk = query.edns?.dnssecOk ? 1 : 0;
+    const cd = query.checkingDisabled ? 1 : 0;
+    return `${name}|${qtype}|${query.qclass}|${dnssecOk}${cd}`;
+  }
+
+  /** Re-checks an upstream answer's CNAME targets and addresses, then relays it. */
+  function relay(flight: Flight, decision: Decision, answer: Uint8Array, cached: boolean, upstream: string | null): Uint8Array {
+    const now = Date.now();
+    for (const target of answerTargets(answer)) {
+      const verdict = policy!.recheck(target, flight.client, catalog!, now);
+      if (verdict) return blockedFrom(flight, { ...verdict, rule: 'upstream_answer' }, cached, upstream);
+    }
+    const out = prepareForClient(answer, flight.packet, flight.query, { transport: flight.context.transport, maxUdpSize: deps.maxUdpSize });
+    if (decision.ttlCap !== undefined) capTtls(out, decision.ttlCap);
+    record(flight, decision, out[3] & 0x0f, cached, upstream);
+    return out;
+  }
+
+  function forward(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
+    const { query } = flight;
+    const key = cacheKey(query, query.name, query.qtype);
+    const now = Date.now();
+    const hit = cache.get(key, now);
+    if (hit) {
+      counters.cacheHits++;
+      return relay(flight, decision, hit, true, null);
+    }
+    counters.cacheMisses++;
+    return fetchUpstream(key, flight, query.name, query.qtype).then((result) => {
+      if (result) return relay(flight, decision, result.answer, false, result.server);
+      const stale = cache.getStale(key, Date.now());
+      if (stale) {
+        counters.staleServed++;
+        return relay(flight, { ...decision, reason: `${decision.reason} (served stale: upstreams are not answering)` }, stale, true, null);
+      }
+      return servfail(flight, 'no upstream answered');
+    });
+  }
+
+  /** Safe search: answers the question with a CNAME to the safe host plus that host's addresses. */
+  function safeSearch(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
+    const { query, packet } = flight;
+    const finish = (targetAnswer: Uint8Array | null, cached: boolean, upstream: string | null) => {
+      const builder = new ResponseBuilder(packet, query);
+      let ttl = 300;
+      if (decision.rewriteAddresses) {
+        for (const address of decision.rewriteAddresses) {
+          if (query.qtype === QTYPE.A && !address.includes(':')) builder.addA(ttl, address);
+          if (query.qtype === QTYPE.AAAA && address.includes(':')) builder.addAAAA(ttl, address);
+        }
+      } else if (decision.rewriteName) {
+        if (targetAnswer) ttl = Math.min(ttl, minTtl(targetAnswer));
+        builder.addCname(ttl, decision.rewriteName);
+        if (targetAnswer) {
+          for (const address of answerTargets(targetAnswer)) {
+            if (query.qtype === QTYPE.A && /^\d+\.\d+\.\d+\.\d+$/.test(address)) builder.addA(ttl, address, decision.rewriteName);
+            if (query.qtype === QTYPE.AAAA && address.includes(':')) builder.addAAAA(ttl, address, decision.rewriteName);
+          }
+        }
+      }
+      if (query.edns) builder.addOpt();
+      const out = builder.finish();
+      record(flight, decision, RCODE.NOERROR, cached, upstream);
+      return out;
+    };
+    // HTTPS/SVCB and fixed addresses need no lookup; A/AAAA need the safe host's addresses.
+    if (!decision.rewriteName || (query.qtype !== QTYPE.A && query.qtype !== QTYPE.AAAA)) return finish(null, false, null);
+    const key = cacheKey(query, decision.rewriteName, query.qtype);
+    const hit = cache.get(key, Date.now());
+    if (hit) return finish(hit, true, null);
+    return fetchUpstream(key, flight, decision.rewriteName, query.qtype).then((result) =>
+      result ? finish(result.answer, false, result.server) : servfail(flight, `the safe search host ${decision.rewriteName} did not resolve`),
+    );
+  }
+
+  const handle: QueryHandler = (packet, context) => {
+    if (!policy || !catalog || !identifier || !snapshot) return null; // fail closed until loaded
+    const parsed = parseQuery(packet);
+    if (!parsed.ok) {
+      if (parsed.action === 'drop') {
+        counters.malformedDropped++;
+        return null;
+      }
+      counters.malformedAnswered++;
+      return emptyResponse(packet, null, RCODE.FORMERR);
+    }
+    const query = parsed.query;
+    if (query.opcode !== 0) return emptyResponse(packet, query, RCODE.NOTIMP);
+    const identity = context.token !== null ? identifier.byToken(context.token, context.address) : identifier.byAddress(context.address);
+    if (!identity) {
+      counters.refused++;
+      return emptyResponse(packet, query, RCODE.REFUSED);
+    }
+    const client = clientOf(identity);
+    const flight: Flight = { packet, query, context, identity, client };
+    if (identity.rateLimited && !deps.rateLimiter.allow(context.address, Date.now())) {
+      counters.rateLimited++;
+      const answer = emptyResponse(packet, query, RCODE.REFUSED);
+      record(flight, { kind: 'error', rule: 'refused', reason: 'rate limited: too many queries from this client', category: null, matched: null }, RCODE.REFUSED, false, null);
+      return answer;
+    }
+    if (query.qclass !== 1) return emptyResponse(packet, query, RCODE.NOTIMP);
+
+    const decision = policy.decide(query.name, query.qtype, client, catalog, Date.now());
+    switch (decision.kind) {
+      case 'blocked':
+      case 'bypass_blocked':
+        return blockedFrom(flight, decision, false, null);
+      case 'safe_search':
+        return safeSearch(flight, decision);
+      case 'error':
+        return servfail(flight, decision.reason);
+      default:
+        return decision.rule === 'local' ? blockedFrom(flight, decision, false, null) : forward(flight, decision);
+    }
+  };
+
+  return {
+    handle,
+    setPolicy(next) {
+      snapshot = next;
+      policy = compilePolicy(next);
+      identifier = compileIdentifier(next);
+      clients = new WeakMap();
+    },
+    setCatalog(next) {
+      catalog = next;
+    },
+    get ready() {
+      return policy !== null && catalog !== null;
+    },
+  };
+}

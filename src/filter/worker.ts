@@ -1,0 +1,136 @@
+/**
+ * One DNS worker thread: its own sockets (SO_REUSEPORT), pipeline, cache and
+ * upstream connections; the catalog is shared with the other workers through
+ * a SharedArrayBuffer. It talks to the main thread only by messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createAnswerCache } from './cache.ts';
+import { catalogFromShared } from './catalog.ts';
+import { EventBuffer, type FilterEvent } from './events.ts';
+import { createPipeline, newCounters, type PipelineCounters } from './pipeline.ts';
+import type { PolicySnapshot } from './policy.types.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { type Listener, listenStream, listenUdp, type Transport, type TransportCounters } from './transport.ts';
+import { createUpstreams } from './upstream.ts';
+
+export interface WorkerConfig {
+  index: number;
+  /** Plain DNS: UDP and TCP on each address. */
+  listen: { host: string; port: number }[];
+  /** DNS-over-TLS listeners, when a certificate is configured. */
+  tls: { listen: { host: string; port: number }[]; key: string; cert: string } | null;
+  upstreams: string[];
+  upstreamTimeoutMs: number;
+  cache: { maxBytes: number; minTtl: number; maxTtl: number; negativeTtl: number; staleSeconds: number };
+  rateLimit: { rate: number; burst: number };
+  tcpIdleMs: number;
+  maxUdpSize: number;
+  /** Events waiting for the main thread at most; more are shed and counted. */
+  eventBuffer: number;
+  /** How often events and counters go to the main thread. */
+  flushMs: number;
+}
+
+export type EngineStats = PipelineCounters & TransportCounters & { eventsShed: number; cacheEntries: number; cacheBytes: number };
+
+export type WorkerRequest =
+  | { type: 'policy'; request: number; snapshot: PolicySnapshot }
+  | { type: 'catalog'; request: number; buffer: SharedArrayBuffer }
+  | { type: 'resolve'; request: number; packet: Uint8Array; address: string; token: string | null; transport: Transport }
+  | { type: 'stop'; request: number };
+
+export type WorkerReply =
+  | { type: 'listening'; udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }
+  | { type: 'failed'; message: string }
+  | { type: 'events'; events: FilterEvent[] }
+  | { type: 'stats'; stats: EngineStats }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; request: number }
+  | { type: 'answer'; request: number; answer: Uint8Array | null };
+
+const config = workerData as WorkerConfig;
+const port = parentPort!;
+const post = (message: WorkerReply) => port.postMessage(message);
+
+const counters = newCounters();
+const transportCounters: TransportCounters = { errors: 0, tcpConnections: 0, tcpIdleClosed: 0 };
+const events = new EventBuffer(config.eventBuffer);
+const cache = createAnswerCache(config.cache);
+const upstreams = createUpstreams({ servers: config.upstreams, timeoutMs: config.upstreamTimeoutMs });
+let forwarders: { zone: string; upstreams: ReturnType<typeof createUpstreams> }[] = [];
+const pipeline = createPipeline({
+  upstreams,
+  get forwarders() {
+    return forwarders;
+  },
+  cache,
+  events,
+  rateLimiter: createRateLimiter(config.rateLimit),
+  counters,
+  maxUdpSize: config.maxUdpSize,
+});
+
+let listeners: Listener[] | null = null;
+
+async function listenOnce() {
+  if (listeners || !pipeline.ready) return;
+  listeners = [];
+  try {
+    const udp: { host: string; port: number }[] = [];
+    const tcp: { host: string; port: number }[] = [];
+    for (const { host, port: p } of config.listen) {
+      const u = await listenUdp(host, p, pipeline.handle, transportCounters, { reusePort: true });
+      const t = await listenStream(host, p, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs });
+      listeners.push(u, t);
+      udp.push(u.address);
+      tcp.push(t.address);
+    }
+    for (const { host, port: p } of config.tls?.listen ?? []) {
+      listeners.push(await listenStream(host, p, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs, tls: config.tls! }));
+    }
+    post({ type: 'listening', udp, tcp });
+  } catch (error) {
+    post({ type: 'failed', message: `DNS worker ${config.index} could not listen: ${(error as Error).message}` });
+  }
+}
+
+function flush() {
+  const batch = events.drain();
+  if (batch.length) post({ type: 'events', events: batch });
+  const stats = cache.stats();
+  post({ type: 'stats', stats: { ...counters, ...transportCounters, eventsShed: events.shed, cacheEntries: stats.entries, cacheBytes: stats.bytes } });
+}
+const timer = setInterval(flush, config.flushMs);
+
+port.on('message', async (message: WorkerRequest) => {
+  switch (message.type) {
+    case 'policy':
+      pipeline.setPolicy(message.snapshot);
+      for (const f of forwarders) f.upstreams.close();
+      forwarders = message.snapshot.conditionalForwarders.map((f) => ({
+        zone: f.zone.toLowerCase().replace(/\.$/, ''),
+        upstreams: createUpstreams({ servers: f.servers, timeoutMs: config.upstreamTimeoutMs }),
+      }));
+      post({ type: 'done', request: message.request });
+      await listenOnce();
+      break;
+    case 'catalog':
+      pipeline.setCatalog(catalogFromShared(message.buffer));
+      post({ type: 'done', request: message.request });
+      await listenOnce();
+      break;
+    case 'resolve': {
+      const answer = await pipeline.handle(message.packet, { address: message.address, transport: message.transport, token: message.token, receivedAt: performance.now() });
+      post({ type: 'answer', request: message.request, answer });
+      break;
+    }
+    case 'stop':
+      clearInterval(timer);
+      flush();
+      await Promise.all((listeners ?? []).map((l) => l.close()));
+      upstreams.close();
+      for (const f of forwarders) f.upstreams.close();
+      post({ type: 'done', request: message.request });
+      break;
+  }
+});
