@@ -166,7 +166,7 @@ export async function readLines(file: string, onLine: (text: string | null, line
   let overlong = false;
   const emit = (chunk: Buffer, start: number, end: number) => {
     line++;
-    if (overlong) {
+    if (overlong || end - start > MAX_LINE_BYTES) {
       overlong = false;
       onLine(null, line);
       return;
