@@ -14,7 +14,11 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { type AuthService, createAuthService } from './auth/auth.service.ts';
 import { type Config, dataPaths } from './config/config.ts';
 import { type App, createHttpServer } from './http/server.ts';
+import { devicesRoutes } from './devices/devices.routes.ts';
+import { createDevicesService, type DevicesService } from './devices/devices.service.ts';
 import { peopleRoutes } from './people/people.routes.ts';
+import { policyRoutes } from './policy/policy.routes.ts';
+import { createPolicyService, type PolicyService } from './policy/policy.service.ts';
 import { createPeopleService, type PeopleService } from './people/people.service.ts';
 import { createSchoolsService, type SchoolsService } from './schools/schools.service.ts';
 import { createLogger } from './shared/logger.ts';
@@ -31,6 +35,9 @@ export interface Schoolgate {
   audit: AuditLog;
   schools: SchoolsService;
   people: PeopleService;
+  devices: DevicesService;
+  /** The DNS filter's policy; `policy.snapshot(schoolId)` is what the engine is given. */
+  policy: PolicyService;
   auth: AuthService;
   http: App;
   /** Starts listening; returns the web address. */
@@ -59,6 +66,8 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const audit = createAuditLog({ store, keyFile: paths.auditKey, checkpointFile: paths.auditCheckpoint });
   const schools = createSchoolsService({ store, audit });
   const people = createPeopleService({ store, audit });
+  const devices = createDevicesService({ store, audit, people, schools });
+  const policy = createPolicyService({ store, audit, people, schools, devices });
   const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
   const tls = config.http.tls;
@@ -72,7 +81,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit)],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy), devicesRoutes(devices, { publicUrl: config.http.publicUrl })],
   });
 
   return {
@@ -82,6 +91,8 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     audit,
     schools,
     people,
+    devices,
+    policy,
     auth,
     http,
     async listen() {

@@ -25,6 +25,10 @@ export const PERMISSIONS = [
   'audit.read',
   'settings.read',
   'settings.write',
+  'filter.policy.read',
+  'filter.policy.write',
+  'devices.read',
+  'devices.write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -41,9 +45,10 @@ export const MATRIX: Record<Role, readonly Permission[]> = {
     'people.read', 'people.write', 'people.import', 'groups.read', 'groups.write',
     'networks.read', 'networks.write', 'accounts.read', 'accounts.write', 'audit.read',
     'settings.read', 'settings.write',
+    'filter.policy.read', 'filter.policy.write', 'devices.read', 'devices.write',
   ],
-  dsl: ['people.read', 'groups.read'],
-  head: ['people.read', 'groups.read', 'networks.read', 'accounts.read', 'audit.read', 'settings.read'],
+  dsl: ['people.read', 'groups.read', 'filter.policy.read'],
+  head: ['people.read', 'groups.read', 'networks.read', 'accounts.read', 'audit.read', 'settings.read', 'filter.policy.read'],
   staff: [],
   governor: [],
   pupil: [],

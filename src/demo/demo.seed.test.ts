@@ -61,6 +61,43 @@ for (const d of DIALECTS) {
       assert.equal(matchNetwork(networks, '2001:db8:10:4::5')?.groupName, 'Pupils');
     });
 
+    it('maps the loopback demo ranges to pupils and staff', async () => {
+      const networks = await t.app.people.listNetworks(schoolId);
+      assert.equal(matchNetwork(networks, '127.0.1.20')?.groupName, 'Pupils');
+      assert.equal(matchNetwork(networks, '127.0.2.20')?.groupName, 'Staff');
+    });
+
+    it('has the filter policy: pupils, staff and visitors, schedules, calendar, an iPad', async () => {
+      const snapshot = await t.app.policy.snapshot(schoolId);
+      const groups = await t.app.people.listGroups(schoolId);
+      const idOf = (name: string) => groups.find((g) => g.name === name)!.id;
+      const policyOf = (name: string) => snapshot.groups.find((g) => g.groupId === idOf(name))!;
+      const schedule = (name: string) => snapshot.schedules.find((s) => s.name === name)!;
+      const pupils = policyOf('Pupils');
+      assert.equal(pupils.priority, 10);
+      assert.ok(['illegal', 'pornography', 'social_networks', 'vpn_proxy', 'public_dns'].every((c) => pupils.blocked.includes(c as never)));
+      assert.ok(!pupils.blocked.includes('games'));
+      assert.deepEqual(pupils.scheduled, [{ category: 'games', scheduleId: schedule('School day').id, mode: 'block_during' }]);
+      assert.deepEqual([pupils.safeSearch, pupils.youtube], [true, 'strict']);
+      const staff = policyOf('Staff');
+      assert.deepEqual([staff.priority, staff.youtube, staff.blocked.includes('social_networks')], [20, 'moderate', false]);
+      assert.deepEqual(staff.scheduled, [{ category: 'social_networks', scheduleId: schedule('Contact time').id, mode: 'block_during' }]);
+      const visitors = policyOf('Visitors');
+      assert.deepEqual([visitors.priority, visitors.youtube, visitors.scheduled.length], [30, 'moderate', 0]);
+      assert.deepEqual(visitors.blocked, pupils.blocked);
+      assert.deepEqual(schedule('School day').windows, [{ days: [1, 2, 3, 4, 5], start: '08:30', end: '15:30' }]);
+      assert.equal(schedule('School day').schoolDaysOnly, true);
+      assert.equal(snapshot.calendar.terms.length, 6, 'three terms, each split by its half term');
+      assert.equal(snapshot.calendar.closures.filter((c) => c.label === 'INSET day').length, 2);
+      assert.equal(snapshot.defaultGroupId, idOf('Pupils'));
+      assert.deepEqual(snapshot.devices.map((x) => x.name), ['Library iPad 3']);
+      assert.equal(snapshot.devices[0].ownerId, null);
+      assert.ok(snapshot.devices[0].groupIds.includes(idOf('Pupils')));
+      assert.equal(snapshot.tokens.length, 1);
+      assert.equal(snapshot.people.length, (await t.app.people.listPeople(schoolId, { pageSize: 1 })).total, 'nobody has left in the demo');
+      assert.ok(snapshot.version >= 1);
+    });
+
     it('writes audit entries and is the same every time', async () => {
       const entries = await t.app.audit.list(schoolId, { limit: 2000 });
       assert.ok(entries.some((e) => e.action === 'people.import'));
@@ -73,6 +110,19 @@ for (const d of DIALECTS) {
         const names = async (app: TestApp, id: string) =>
           (await app.app.people.listPeople(id, { pageSize: 1000 })).items.map((x) => `${x.misId} ${x.givenName} ${x.familyName} ${x.dateOfBirth}`).sort();
         assert.deepEqual(await names(second, otherId), await names(t, schoolId));
+        // The same policy too, but for ids and the iPad's random token.
+        const policyShape = async (app: TestApp, id: string) => {
+          const s = await app.app.policy.snapshot(id);
+          const groupName = new Map((await app.app.people.listGroups(id)).map((g) => [g.id, g.name]));
+          const scheduleName = new Map(s.schedules.map((x) => [x.id, x.name]));
+          return {
+            groups: s.groups.map((g) => ({ ...g, groupId: groupName.get(g.groupId), scheduled: g.scheduled.map((r) => ({ ...r, scheduleId: scheduleName.get(r.scheduleId) })) })).sort((a, b) => a.name.localeCompare(b.name)),
+            schedules: s.schedules.map(({ id: _, ...rest }) => rest).sort((a, b) => a.name.localeCompare(b.name)),
+            calendar: s.calendar,
+            devices: s.devices.map((x) => x.name),
+          };
+        };
+        assert.deepEqual(await policyShape(second, otherId), await policyShape(t, schoolId));
       } finally {
         await second.close();
       }

@@ -9,6 +9,7 @@
  */
 import type { Schoolgate } from '../app.ts';
 import { SYSTEM_ACTOR } from '../auth/auth.context.ts';
+import { seedDemoPolicy } from '../policy/policy.demo.ts';
 import type { School } from '../schools/schools.service.ts';
 
 const GIVEN_NAMES = [
@@ -180,6 +181,11 @@ export async function seedDemoSchool(app: Schoolgate, options: { onProgress?: (l
   await people.createNetwork(actor, school.id, { name: 'Pupil Wi-Fi (IPv6)', cidr: '2001:db8:10::/48', groupId: pupils.id });
   await people.createNetwork(actor, school.id, { name: 'Staff Wi-Fi', cidr: '10.20.0.0/16', groupId: staff.id });
   await people.createNetwork(actor, school.id, { name: 'Guest Wi-Fi', cidr: '10.30.0.0/16', groupId: visitors.id, description: 'Visitors and contractors' });
+  // Loopback ranges, so the demo's filter can be tried from this computer as a pupil or as staff.
+  await people.createNetwork(actor, school.id, { name: 'Pupil lab (this computer, demo)', cidr: '127.0.1.0/24', groupId: pupils.id });
+  await people.createNetwork(actor, school.id, { name: 'Staff room (this computer, demo)', cidr: '127.0.2.0/24', groupId: staff.id });
   say('Demo: groups (pupils, staff, governors, parents, visitors) and networks are ready');
+  await seedDemoPolicy(app, school, { pupils: pupils.id, staff: staff.id, visitors: visitors.id });
+  say('Demo: filter policy (pupils, staff, visitors), schedules, this year’s calendar and a library iPad are ready');
   return school;
 }

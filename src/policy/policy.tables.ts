@@ -1,0 +1,119 @@
+/** Row types of the policy module's tables (see migration 0300). JSON columns are text. */
+
+/** A group's filter policy. `blocked` and `scheduled` are JSON arrays. */
+export interface FilterGroupPoliciesTable {
+  group_id: string;
+  school_id: string;
+  priority: number;
+  /** JSON `CategoryKey[]`, always containing `illegal`. */
+  blocked: string;
+  /** JSON `ScheduledCategory[]`. */
+  scheduled: string;
+  safe_search: number;
+  youtube: 'strict' | 'moderate' | 'off';
+  filter_off: number;
+  /** Who approved filter-off (the head, by the school's policy); null while filtering is on. */
+  filter_off_approved_by: string | null;
+  updated_at: string;
+  /** The actor's label. */
+  updated_by: string;
+}
+
+/** An allow or deny entry, for the whole school (`group_id` null) or one group. */
+export interface FilterEntriesTable {
+  id: string;
+  school_id: string;
+  group_id: string | null;
+  list: 'allow' | 'deny';
+  domain: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface FilterSchedulesTable {
+  id: string;
+  school_id: string;
+  name: string;
+  /** JSON `ScheduleWindow[]`. */
+  windows: string;
+  school_days_only: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** A term (a date range) or a closure (one day: `start_date` = `end_date`). */
+export interface SchoolCalendarTable {
+  id: string;
+  school_id: string;
+  kind: 'term' | 'closure';
+  label: string;
+  start_date: string;
+  end_date: string;
+}
+
+/** An approved unblock: a domain or a category, for one group, person or device, until a time. */
+export interface FilterExemptionsTable {
+  id: string;
+  school_id: string;
+  domain: string | null;
+  category: string | null;
+  group_id: string | null;
+  person_id: string | null;
+  device_id: string | null;
+  until: string;
+  reason: string;
+  approved_by: string;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
+/** Network rights removed from a person or device until a time. Never deleted: lifting sets `lifted_at`. */
+export interface FilterSanctionsTable {
+  id: string;
+  school_id: string;
+  person_id: string | null;
+  device_id: string | null;
+  until: string;
+  /** JSON `DomainEntry[]`: what stays reachable (the school's learning platform, say). */
+  allow: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  lifted_at: string | null;
+  lifted_by: string | null;
+  lift_reason: string | null;
+}
+
+/** The school's filter settings; a school without a row has the defaults. */
+export interface FilterSettingsTable {
+  school_id: string;
+  block_answer: 'address' | 'null' | 'nxdomain';
+  block_ipv4: string | null;
+  block_ipv6: string | null;
+  blocked_ttl: number;
+  default_group_id: string | null;
+  /** JSON `{ entry, reason }[]`: never-block names the school added. */
+  never_block_added: string;
+  /** JSON `{ entry, reason }[]`: built-in never-block names the school switched off. */
+  never_block_disabled: string;
+  chromeos_salt: string | null;
+  /** JSON `string[]` of CIDRs. */
+  trusted_forwarders: string;
+  /** JSON `{ zone, servers }[]`. */
+  conditional_forwarders: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** The snapshot version of a school and the hash of the content it was given for. */
+export interface FilterSnapshotStateTable {
+  school_id: string;
+  version: number;
+  content_hash: string;
+  changed_at: string;
+}
