@@ -94,8 +94,8 @@ class Node<T> {
  * is built, typically a ready-made decision.
  */
 export class DomainTable<T> {
-  /** Entries that were not usable, as `list index: entry`. */
-  readonly rejected: string[] = [];
+  /** Entries that were not usable, with the index of their list. */
+  readonly rejected: { list: number; entry: string }[] = [];
   /** Number of distinct names held. */
   readonly size: number;
   private readonly buckets = new Map<number, Node<T>>();
@@ -113,7 +113,7 @@ export class DomainTable<T> {
       for (const raw of entries) {
         const entry = normalizeDomainEntry(raw);
         if (!entry) {
-          this.rejected.push(`${list}: ${raw}`);
+          this.rejected.push({ list, entry: raw });
           continue;
         }
         const hash = suffixHash(entry.name);
@@ -189,7 +189,7 @@ export class DomainSet {
   }
   /** Entries that were not usable. */
   get rejected(): readonly string[] {
-    return this.table.rejected.map((r) => r.slice(3));
+    return this.table.rejected.map((r) => r.entry);
   }
   /** Number of distinct names held. */
   get size(): number {

@@ -190,7 +190,10 @@ class CompiledGroup {
       [snapshot.neverBlock, snapshot.schoolAllow, group.allow, snapshot.schoolDeny, group.deny],
       (list, entry) => entryDecision(list, entry.text, group.name),
     );
-    for (const rejected of this.entries.rejected) problems.push(`group ${group.groupId}: not a domain name: ${rejected}`);
+    // The school-wide lists are in every group's table; they are reported once, by the policy.
+    for (const { list, entry } of this.entries.rejected) {
+      if (list === GROUP_ALLOW || list === GROUP_DENY) problems.push(`group ${group.groupId}: not a domain name: ${entry}`);
+    }
     this.search = SafeSearchRewrites.of(group.safeSearch, group.youtube);
     this.filterOffDecision = frozen({
       kind: 'allowed',
@@ -380,6 +383,15 @@ export class CompiledPolicy {
       scheduleIndex.set(s.id, i);
     });
 
+    const schoolLists: [string, readonly string[]][] = [
+      ['never-block list', snapshot.neverBlock],
+      ['school allow list', snapshot.schoolAllow],
+      ['school deny list', snapshot.schoolDeny],
+    ];
+    for (const [what, entries] of schoolLists) {
+      for (const entry of entries) if (!normalizeDomainEntry(entry)) problems.push(`${what}: not a domain name: ${entry}`);
+    }
+
     const groups: CompiledGroup[] = [];
     for (const group of snapshot.groups) {
       if (this.groupsById.has(group.groupId)) {
@@ -500,9 +512,9 @@ export class CompiledPolicy {
   /** Resolves what applies to a client; the caller may keep the result for as long as this policy is current. */
   client(identity: ClientIdentity): ClientPolicy {
     const group = this.winningGroup(identity.groupIds);
-    const known = identity.groupIds.filter((id) => this.groupsById.has(id));
-    // Group exemptions follow every group the client is in (or the default group it fell back to), not only the winning one.
-    const groupIds = known.length > 0 ? known : group ? [group.id] : [];
+    // Group exemptions follow every group the client is in, with or without a policy of its own
+    // (an exemption for "Year 9" reaches a pupil whose policy comes from "Pupils"), and the default group it fell back to.
+    const groupIds = group && !identity.groupIds.includes(group.id) ? [...identity.groupIds, group.id] : identity.groupIds;
     const candidates: CompiledExemption[] = [];
     if (identity.personId !== null) candidates.push(...(this.exemptionsByPerson.get(identity.personId) ?? []));
     if (identity.deviceId !== null) candidates.push(...(this.exemptionsByDevice.get(identity.deviceId) ?? []));
