@@ -38,7 +38,7 @@ export interface Decision {
   category: CategoryKey | null;
   /** The list or policy entry that matched (the domain suffix), when one did. */
   matched: string | null;
-  /** For blocked and bypass decisions: how to answer. */
+  /** For blocked and bypass decisions: how to answer. Also set on `allowed` decisions with rule `local` (answered here with that empty answer, never forwarded). */
   answer?: BlockAnswer;
   /** For safe search: the safe host to answer with (as a CNAME) … */
   rewriteName?: string;
