@@ -156,6 +156,9 @@ describe('walking and names', () => {
     assert.equal(readName(loop, 14), null);
     const self = Uint8Array.from([0, 0, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0xc0, 12]);
     assert.equal(readName(self, 12), null, 'a name pointing back into itself');
+    const forward = Uint8Array.from([0, 0, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 14, 1, 0x61, 0]);
+    assert.equal(readName(forward, 14), 'a');
+    assert.equal(readName(forward, 12), null, 'a pointer forward');
     const header = Uint8Array.from([0, 0, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 2]);
     assert.equal(readName(header, 12), null);
     const long = Uint8Array.from([...new Array(12).fill(0), ...labels(Array.from({ length: 5 }, () => 'a'.repeat(60)).join('.')), 0]);

@@ -319,9 +319,27 @@ describe('upstreams over UDP and TCP', () => {
     closeAfterAnswer = true;
     assert.deepEqual(addressesOf((await upstreams.resolve(upstreamQuery('q4.example.org'))).answer), ['192.0.2.14']);
     assert.equal(server.connections, 1, 'the open connection was reused');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the server's close arrives
+    // Asked at once, q5 may race the server's close: either it goes on a new connection, or it is
+    // sent on the closing one and retried on a new one (RFC 7766 §6.2.1). Both must answer.
     assert.deepEqual(addressesOf((await upstreams.resolve(upstreamQuery('q5.example.org'))).answer), ['192.0.2.15']);
     assert.equal(server.connections, 2, 'a new connection after the server closed the old one');
+    assert.equal(upstreams.stats().failed, 0);
+  });
+
+  it('closes a TCP connection that has been idle', async () => {
+    let closed = 0;
+    const server = track(
+      await streamServer(net.createServer(), (socket) => {
+        socket.on('close', () => closed++);
+        readFrames(socket, (m) => socket.write(frame(reply(m, '192.0.2.16'))));
+      }),
+    );
+    const upstreams = track(createUpstreams({ servers: [`tcp://${HOST}:${server.port}`], idleTimeoutMs: 50 }));
+    await upstreams.resolve(upstreamQuery('idle.example.org'));
+    for (let i = 0; i < 100 && closed === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(closed, 1, 'the client closed the idle connection');
+    await upstreams.resolve(upstreamQuery('idle.example.org'));
+    assert.equal(server.connections, 2);
   });
 });
 
@@ -390,6 +408,9 @@ describe('upstreams over TLS and HTTPS', { skip: OPENSSL ? false : 'openssl is n
     assert.deepEqual(seen, [{ method: 'POST', type: 'application/dns-message', id: 0 }]);
     await upstreams.resolve(upstreamQuery('again.example.org'));
     assert.equal(sessions.size, 1, 'one HTTP/2 connection carries both');
+
+    const untrusting = track(createUpstreams({ servers: [`https://${HOST}:${port}/dns-query`], timeoutMs: 1500 }));
+    assert.equal((await rejection(untrusting.resolve(upstreamQuery('doh.example.org')))).kind, 'network', 'a certificate we do not trust');
 
     status = 503;
     const error = await rejection(upstreams.resolve(upstreamQuery('down.example.org')));
