@@ -315,6 +315,18 @@ describe('buildCatalogInWorker', () => {
     assert.equal(loadCatalog(outFile).lookup('www.w.example'), gambling);
   });
 
+  it('builds in a child process when asked, and reports errors the same way', async () => {
+    const outFile = path.join(dir, 'process.bin');
+    const report = await buildCatalogInWorker({ outFile, sources: [{ name: 'p', category: 'malware', format: 'hosts', file: list('p.txt', '0.0.0.0 p.example\n') }] }, { isolation: 'process' });
+    assert.equal(report.names, 1);
+    assert.equal(loadCatalog(outFile).lookup('p.example'), malware);
+    const missing = path.join(dir, 'absent.txt');
+    await assert.rejects(
+      buildCatalogInWorker({ outFile, sources: [{ name: 'p', category: 'malware', format: 'hosts', file: missing }] }, { isolation: 'process' }),
+      (e: unknown) => e instanceof CatalogError && e.code === 'io' && e.message.startsWith(`${missing}: cannot read the list`),
+    );
+  });
+
   it('rejects with the build’s CatalogError', async () => {
     await assert.rejects(
       buildCatalogInWorker({ outFile: path.join(dir, 'worker-bad.bin'), sources: [{ name: 'w', category: 'nope' as 'gambling', format: 'plain', file: 'x' }] }),
@@ -331,9 +343,9 @@ describe('buildCatalogInWorker', () => {
     for (let i = 0; i < n; i += 10000) {
       let chunk = '';
       for (let j = i; j < i + 10000; j++) chunk += `${nameOf(j)}\n`;
-      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
-    await new Promise((resolve) => out.end(resolve));
+    await new Promise<void>((resolve) => out.end(() => resolve()));
     const outFile = path.join(dir, 'million.bin');
     const report = await buildCatalogInWorker({ outFile, sources: [{ name: 'generated', category: 'gambling', format: 'plain', file }] });
     assert.equal(report.names, n);

@@ -4,12 +4,14 @@
  * each name is hashed as it is parsed into growing typed arrays, so the build
  * never holds millions of strings. Keys are radix-sorted, duplicates merged
  * (masks OR-ed), and both files written atomically (temporary file, fsync,
- * rename). `buildCatalogInWorker` runs all of it in a worker thread so the
- * serving heap never holds the build's arrays.
+ * rename). `buildCatalogInWorker` runs all of it in a worker thread or a
+ * child process so the serving heap never holds the build's arrays.
  */
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { CATEGORY_BIT, type CategoryKey, isCategoryKey } from './categories.ts';
@@ -349,30 +351,44 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
   };
 }
 
+type WorkerReply = { ok: true; report: BuildReport } | { ok: false; code: CatalogError['code'] | null; message: string; issues: CatalogError['issues'] };
+
 /**
- * Runs `buildCatalog` in a worker thread, so the build's arrays and garbage
- * never touch the calling (serving) thread's heap. Resolves with the report;
+ * Runs `buildCatalog` off the calling thread, so the build's arrays and
+ * garbage never touch the serving heap. `isolation: 'thread'` (default) uses a
+ * worker thread; `'process'` a child process, which also gives the build's
+ * peak memory back to the system when it exits (a worker thread's freed
+ * memory may stay in the process's allocator). Resolves with the report;
  * rejects with the build's CatalogError.
  */
-export function buildCatalogInWorker(options: BuildOptions): Promise<BuildReport> {
+export function buildCatalogInWorker(options: BuildOptions, { isolation = 'thread' }: { isolation?: 'thread' | 'process' } = {}): Promise<BuildReport> {
+  const script = new URL('./catalog-build.worker.ts', import.meta.url);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./catalog-build.worker.ts', import.meta.url), { workerData: options });
     let settled = false;
-    worker.once('message', (message: { ok: true; report: BuildReport } | { ok: false; code: CatalogError['code'] | null; message: string; issues: CatalogError['issues'] }) => {
+    const settle = (reply: WorkerReply) => {
+      if (settled) return;
       settled = true;
-      if (message.ok) resolve(message.report);
-      else if (message.code) reject(new CatalogError(message.code, message.message, message.issues));
-      else reject(new Error(message.message));
-    });
-    worker.once('error', (error) => {
+      if (reply.ok) resolve(reply.report);
+      else if (reply.code) reject(new CatalogError(reply.code, reply.message, reply.issues));
+      else reject(new Error(reply.message));
+    };
+    const fail = (error: Error) => {
       if (settled) return;
       settled = true;
       reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (settled) return;
-      settled = true;
-      reject(new Error(`the catalog build worker stopped (exit code ${code}) without a report`));
-    });
+    };
+    const stopped = (code: number | null) => fail(new Error(`the catalog build ${isolation} stopped (exit code ${code}) without a report`));
+    if (isolation === 'process') {
+      const child = fork(fileURLToPath(script), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.once('message', (reply) => settle(reply as WorkerReply));
+      child.once('error', fail);
+      child.once('exit', stopped);
+      child.send(options);
+      return;
+    }
+    const worker = new Worker(script, { workerData: options });
+    worker.once('message', settle);
+    worker.once('error', fail);
+    worker.once('exit', stopped);
   });
 }

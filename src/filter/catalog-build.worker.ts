@@ -1,21 +1,28 @@
 /**
- * Worker thread of `buildCatalogInWorker`: builds the catalog from
- * `workerData` (BuildOptions) and posts back the report or the error, so the
- * thread that asked keeps none of the build's memory.
+ * The isolated side of `buildCatalogInWorker`: builds the catalog and sends
+ * back the report or the error, so the process that asked keeps none of the
+ * build's memory. Runs as a worker thread (options in `workerData`) or as a
+ * child process (options in the first IPC message; it exits when done, giving
+ * all of its memory back to the system).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type BuildOptions, buildCatalog } from './catalog-build.ts';
 import { CatalogError } from './catalog.ts';
 
-try {
-  const report = await buildCatalog(workerData as BuildOptions);
-  parentPort?.postMessage({ ok: true, report });
-} catch (error) {
-  const known = error instanceof CatalogError;
-  parentPort?.postMessage({
-    ok: false,
-    code: known ? error.code : null,
-    message: error instanceof Error ? error.message : String(error),
-    issues: known ? error.issues : [],
+async function run(options: BuildOptions) {
+  try {
+    return { ok: true, report: await buildCatalog(options) };
+  } catch (error) {
+    const known = error instanceof CatalogError;
+    return { ok: false, code: known ? error.code : null, message: error instanceof Error ? error.message : String(error), issues: known ? error.issues : [] };
+  }
+}
+
+if (parentPort) {
+  parentPort.postMessage(await run(workerData as BuildOptions));
+} else if (process.send) {
+  process.once('message', async (options: BuildOptions) => {
+    const result = await run(options);
+    process.send?.(result, () => process.exit(0));
   });
 }

@@ -145,7 +145,12 @@ describe('catalog files', () => {
     assert.equal(catalog.lookup('www.pills.example'), 0, '|x^ is exact');
     assert.equal(catalog.lookup('localhost'), 0);
     assert.equal(catalog.lookup('example'), 0);
-    assert.equal(catalog.lookup(`${'x.'.repeat(126)}weed.example`), drugs);
+    const deep = `${'x.'.repeat(125)}weed.example`;
+    assert.equal(deep.split('.').length, 127);
+    assert.equal(catalog.lookup(deep), drugs, 'a name of 127 labels');
+    assert.equal(catalog.lookup(''), 0, 'the root');
+    assert.equal(catalog.lookup('a\\000\\255.weed.example'), drugs, 'escaped bytes in a label');
+    assert.equal(catalog.lookup('weed\\046example'), 0, 'an escaped dot does not split labels');
     assert.deepEqual(
       catalog.sources.map((s) => [s.name, s.category, s.format, s.exact, s.names]),
       [
