@@ -332,9 +332,11 @@ describe('prepareForClient', () => {
 
   it('sends everything over a stream', () => {
     const plain = clientQuery('www.example.org');
-    const out = prepareForClient(big(300), plain.packet, plain.query, { transport: 'stream' })!;
-    assert.equal(out[2] & 0x02, 0);
-    assert.deepEqual(counts(out), [1, 300, 0, 0]);
+    for (const transport of ['stream', 'tcp', 'dot', 'doh'] as const) {
+      const out = prepareForClient(big(300), plain.packet, plain.query, { transport })!;
+      assert.equal(out[2] & 0x02, 0, transport);
+      assert.deepEqual(counts(out), [1, 300, 0, 0]);
+    }
   });
 
   it('rewrites in place when asked, returning a view of the same memory', () => {

@@ -373,8 +373,8 @@ function writeOptHeader(out: Uint8Array, at: number, udpSize: number, extendedRc
 
 /** How an answer is sent to the client. */
 export interface ClientAnswerOptions {
-  /** `udp` limits the size (512 without EDNS, else the client's size up to `maxUdpSize`); `stream` is TCP, DoT or DoH (65535). */
-  transport: 'udp' | 'stream';
+  /** `udp` limits the size (512 without EDNS, else the client's size up to `maxUdpSize`); the others (`stream` = any of them) only to 65535. */
+  transport: 'udp' | 'tcp' | 'dot' | 'doh' | 'stream';
   /** Our EDNS UDP size: advertised in the OPT record we send and the largest UDP answer we send (default 1232). */
   maxUdpSize?: number;
   /** An Extended DNS Error to add (for an EDNS client only), e.g. Stale Answer when serving stale. */
