@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type ListFormat, normalizeName, parseListLine } from './list-formats.ts';
 
@@ -167,5 +168,36 @@ describe('wildcard and TLD lists', () => {
     assert.deepEqual(names('tld', 'ZIP'), ['zip']);
     assert.deepEqual(names('tld', '.ru.com      #Asia / Europe - Russia'), ['ru.com']);
     assert.deepEqual(names('tld', '#  .com'), []);
+  });
+});
+
+const MESSY = '/work/shared/data/fixtures/formats-sample/messy-lines.tsv';
+const messyMissing = existsSync(MESSY) ? false : `the shared fixtures (${MESSY}) are not on this machine`;
+
+describe('the catalogue of odd lines from real lists (shared/data fixtures)', { skip: messyMissing }, () => {
+  it('turns every line into names or reasons, never nothing, and reads each kind sensibly', () => {
+    const rows = readFileSync(MESSY, 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t'));
+    assert.ok(rows.length > 300);
+    const formatOf = (list: string, file: string): ListFormat => {
+      if (list.endsWith(':adguard')) return 'adblock';
+      if (list.endsWith(':dnsmasq')) return 'dnsmasq';
+      if (list === 'sw:Top_Level') return 'tld';
+      return file.includes('/hosts/') || file.startsWith('sinfonietta/') ? 'hosts' : 'plain';
+    };
+    for (const [kind, list, file, lineNo, repr] of rows) {
+      const line = JSON.parse(repr) as string;
+      const parsed = parseListLine(formatOf(list, file), line);
+      const where = `${file}:${lineNo} ${line.slice(0, 60)}`;
+      assert.ok(parsed.names.length + parsed.problems.length > 0, `${where} yields something`);
+      // A label starting or ending with '-' breaks the hostname rule (RFC 952) but DNS carries it and
+      // resolvers answer it, so `w-w-i-s-.com` is kept as a name; everything else of this kind is refused.
+      if (kind === 'invalid-name' && !/-\./.test(line)) assert.deepEqual(parsed.names, [], where);
+      if (kind === 'ip-address') assert.ok(parsed.names.every((n) => n.exact && /^[\d.]+$/.test(n.name)), where);
+      if (kind === 'uppercase' || kind === 'inline-comment' || kind === 'surrounding-whitespace' || kind === 'unusual-hosts-address') {
+        assert.equal(parsed.names.length, 1, where);
+        assert.match(parsed.names[0].name, /^[a-z0-9._-]+$/, where);
+      }
+      if (kind === 'tld-only') assert.match(parsed.names[0]?.name ?? '', /^[a-z0-9-]+$/, where);
+    }
   });
 });

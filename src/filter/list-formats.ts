@@ -4,7 +4,7 @@
  * cannot use, a reason a person can act on. Nothing is dropped silently
  * except blank lines, comments and the `localhost` boilerplate of hosts files.
  *
- * Semantics (see docs in shared/research/dns-peers.md §3 for what peers do):
+ * Semantics (shared/research/dns-peers.md §3 compares what peers do):
  * - a name with no marker covers itself and its subdomains, unless its source
  *   is marked exact (then it matches only itself);
  * - explicit markers win over the source's flag: `||x^`, `*.x`, `.x`,
@@ -20,6 +20,7 @@ import { canonicalIp } from './name-hash.ts';
 
 /** The list formats the builder reads. */
 export const LIST_FORMATS = ['plain', 'hosts', 'adblock', 'dnsmasq', 'wildcard', 'tld'] as const;
+/** One of LIST_FORMATS. */
 export type ListFormat = (typeof LIST_FORMATS)[number];
 
 /** Whether a string names a list format. */
@@ -69,9 +70,10 @@ const HOSTS_BOILERPLATE = new Set([
 /**
  * Normalises a name to catalog form: one trailing dot removed, lower case,
  * internationalised names to their `xn--` form, IP literals to canonical
- * text. Refuses what cannot be a DNS name a browser asks for. Underscores are
- * allowed (real lists hold `_dmarc`-style and `client_monitor` names, and
- * resolvers answer them).
+ * text. Refuses what cannot be a DNS name a browser asks for. Underscores and
+ * labels starting or ending with '-' are allowed: they break the hostname
+ * rules, but real lists hold them (`client_monitor.x`, `w-w-i-s-.com`) and
+ * resolvers answer them, so blocking them is right.
  */
 export function normalizeName(raw: string, allowSingleLabel = false): NameCheck {
   let name = raw.endsWith('.') ? raw.slice(0, -1) : raw;

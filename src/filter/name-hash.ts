@@ -25,11 +25,13 @@
  * which only gets their own name blocked.
  */
 
-/** Initial lane values (the state of the empty string). */
+/** Initial value of lane a (with HASH_INIT_B, the state of the empty string). */
 export const HASH_INIT_A = 0x6b43a9b5 | 0;
+/** Initial value of lane b. */
 export const HASH_INIT_B = 0x1f83d9ab | 0;
-/** Odd multipliers of the character step (must match `Catalog.lookup`, which inlines the step). */
+/** Odd multiplier of lane a in the character step (`Catalog.lookup` inlines the step). */
 export const STEP_MUL_A = 0x9e3779b1 | 0;
+/** Odd multiplier of lane b in the character step. */
 export const STEP_MUL_B = 0x85ebca77 | 0;
 /** Finalisation tweak of exact-only keys (0 for keys that cover subdomains). */
 export const EXACT_TWEAK = 0x6a09e667 | 0;
