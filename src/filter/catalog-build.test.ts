@@ -24,7 +24,7 @@ function list(name: string, content: string | Buffer): string {
 
 /** The report's problems as `line: kind: reason` for one source. */
 function problemsOf(report: BuildReport, source: string): string[] {
-  return report.rejected.filter((r) => r.source === source).map((r) => `${r.line}: ${r.kind}: ${r.reason}`);
+  return report.rejections.filter((r) => r.source === source).map((r) => `${r.line}: ${r.kind}: ${r.reason}`);
 }
 
 describe('buildCatalog: every format, with the mess real lists have', () => {
@@ -127,10 +127,10 @@ describe('buildCatalog: every format, with the mess real lists have', () => {
     assert.deepEqual(problemsOf(report, 'dnsmasq'), ['4: unsupported: forwards to 192.0.2.53: not a block', '5: invalid: address=/#/ matches every name: refused']);
     assert.deepEqual(problemsOf(report, 'wildcard'), ["4: invalid: '*' is a pattern, not a name (wildcard lists use format 'wildcard')"]);
     assert.deepEqual(problemsOf(report, 'tld'), []);
-    const long = report.rejected.find((r) => r.source === 'plain' && r.line === 10);
+    const long = report.rejections.find((r) => r.source === 'plain' && r.line === 10);
     assert.equal(long?.text, `${'l.'.repeat(50)}…`, 'text is cut to 100 characters');
     assert.equal(long?.file, sources[0].file);
-    assert.equal(report.rejected.find((r) => r.source === 'plain' && r.line === 8)?.text, 'slots.example Plants vs Zombies');
+    assert.equal(report.rejections.find((r) => r.source === 'plain' && r.line === 8)?.text, 'slots.example Plants vs Zombies');
   });
 
   it('counts lines, names and problems per source and in all', () => {
@@ -145,7 +145,7 @@ describe('buildCatalog: every format, with the mess real lists have', () => {
         ['tld', 4, 3, 3, 0, 0],
       ],
     );
-    assert.equal(report.rejectedCount, 14);
+    assert.equal(report.rejected, 14);
     assert.equal(report.names, 20);
     assert.equal(report.entriesRead, 20);
     assert.equal(report.duplicatesMerged, 0);
@@ -248,8 +248,8 @@ describe('buildCatalog: merging, gzip, limits and failures', () => {
       maxReported: 3,
       sources: [{ name: 'junk', category: 'malware', format: 'plain', file: list('junk.txt', 'bad name\n'.repeat(50)) }],
     });
-    assert.equal(report.rejectedCount, 50);
-    assert.deepEqual(report.rejected.map((r) => r.line), [1, 2, 3]);
+    assert.equal(report.rejected, 50);
+    assert.deepEqual(report.rejections.map((r) => r.line), [1, 2, 3]);
   });
 
   it('refuses bad options, saying which, and a missing list, naming it; writes nothing', async () => {

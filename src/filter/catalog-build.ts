@@ -91,10 +91,10 @@ export interface BuildReport {
   /** Names that were already in the catalog (same name and exactness, from any list) and were merged. */
   duplicatesMerged: number;
   sources: SourceReport[];
-  /** All problem lines (invalid and unsupported). */
-  rejectedCount: number;
-  /** The first `maxReported` of them. */
-  rejected: RejectedLine[];
+  /** How many lines (or names on them) were not used: invalid and unsupported. */
+  rejected: number;
+  /** The first `maxReported` of them, with file, line, reason and text. */
+  rejections: RejectedLine[];
   /** Catalog file size. */
   bytes: number;
   /** Memory of the lookup tables once loaded. */
@@ -246,8 +246,8 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
   const origin = new GrowingWords(); // source index, bit 31: exact
   const lines = new GrowingWords();
   const key = new Uint32Array(2);
-  const rejected: RejectedLine[] = [];
-  let rejectedCount = 0;
+  const rejections: RejectedLine[] = [];
+  let rejected = 0;
   const reports: SourceReport[] = [];
 
   for (const [index, source] of options.sources.entries()) {
@@ -255,10 +255,10 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
     const report: SourceReport = { name: source.name, category: source.category, format: source.format, exact, file: source.file, lines: 0, names: 0, distinct: 0, invalid: 0, unsupported: 0 };
     reports.push(report);
     const problem = (line: number, kind: RejectedLine['kind'], reason: string, text: string) => {
-      rejectedCount++;
+      rejected++;
       if (kind === 'invalid') report.invalid++;
       else report.unsupported++;
-      if (rejected.length < maxReported) rejected.push({ source: source.name, file: source.file, line, kind, reason, text: cut(text) });
+      if (rejections.length < maxReported) rejections.push({ source: source.name, file: source.file, line, kind, reason, text: cut(text) });
     };
     report.lines = await readLines(source.file, (text, line) => {
       if (text === null) {
@@ -341,8 +341,8 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
     entriesRead: n,
     duplicatesMerged: n - count,
     sources: reports,
-    rejectedCount,
     rejected,
+    rejections,
     bytes,
     tableBytes,
     bytesPerName: count ? tableBytes / count : 0,

@@ -332,7 +332,7 @@ describe('real lists from shared/data', { skip: dataMissing }, () => {
       const why = await explainName(outFile, 'www.pokerstars.com');
       assert.deepEqual(why.map((e) => [e.entry, e.source, e.line]), [['pokerstars.com', 'ut1 gambling', 24774]]);
       assert.equal(gunzipSync(readFileSync(path.join(DATA, 'ut1/gambling/domains.gz'))).toString('utf8').split('\n')[24773], 'pokerstars.com');
-      console.log(`real lists: ${report.names} names from ${report.entriesRead} entries, ${report.rejectedCount} problem lines, ${report.bytesPerName.toFixed(2)} bytes/name, built in ${report.durationMs} ms`);
+      console.log(`real lists: ${report.names} names from ${report.entriesRead} entries, ${report.rejected} problem lines, ${report.bytesPerName.toFixed(2)} bytes/name, built in ${report.durationMs} ms`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -44,6 +44,9 @@ import { CATEGORY_BIT, CATEGORY_KEYS, type CategoryKey, isCategoryKey } from './
 import type { CategoryLookup } from './decision.ts';
 import { canonicalIp, EXACT_TWEAK, HASH_INIT_A, HASH_INIT_B, hashName, keyHi, keyLo, sortKeys, STEP_MUL_A, STEP_MUL_B } from './name-hash.ts';
 
+/** Building lives in catalog-build.ts; re-exported so callers that load catalogs can also compile them. */
+export { buildCatalogInWorker } from './catalog-build.ts';
+
 /** The catalog file format this code reads and writes. */
 export const CATALOG_FORMAT_VERSION = 1;
 const MAGIC = 'SGCATALG';
