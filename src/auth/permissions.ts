@@ -35,9 +35,10 @@ export type Permission = (typeof PERMISSIONS)[number];
 /**
  * What a route may declare: a permission, `authenticated` (any signed-in
  * account that has passed two-factor where required), `session` (signed in,
- * possibly still mid two-factor: the sign-in steps themselves) or `public`.
+ * possibly still mid two-factor: the sign-in steps themselves), `public`, or
+ * `open`: public without even reading a session (DNS-over-HTTPS, the block page).
  */
-export type RouteAccess = Permission | 'authenticated' | 'session' | 'public';
+export type RouteAccess = Permission | 'authenticated' | 'session' | 'public' | 'open';
 
 /** Roles × permissions. Least privilege: a role gets only what its work needs. */
 export const MATRIX: Record<Role, readonly Permission[]> = {

@@ -12,9 +12,16 @@ import { Worker } from 'node:worker_threads';
 import type { FilterEvent } from './events.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import type { Transport } from './transport.ts';
-import type { EngineStats, WorkerConfig, WorkerReply, WorkerRequest } from './worker.ts';
+import type { EngineStats, HostPort, WorkerConfig, WorkerReply, WorkerRequest } from './worker.ts';
 
 export type { EngineStats, WorkerConfig } from './worker.ts';
+
+/** Where the workers listen (the real ports when 0 was asked for). */
+export interface Bound {
+  udp: HostPort[];
+  tcp: HostPort[];
+  dot: HostPort[];
+}
 
 export interface EngineOptions extends Omit<WorkerConfig, 'index'> {
   /** Worker threads (each binds every listener with SO_REUSEPORT). */
@@ -31,7 +38,7 @@ export interface FilterEngine {
   /** Gives every worker a new catalog (a SharedArrayBuffer from `loadCatalog`); resolves when all have it. */
   setCatalog(buffer: SharedArrayBuffer): Promise<void>;
   /** Resolves when every worker listens (after the first policy and catalog). */
-  ready(): Promise<{ udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }>;
+  ready(): Promise<Bound>;
   /** Answers one query through a worker (DoH). */
   resolve(packet: Uint8Array, context: { address: string; token: string | null; transport: Transport }): Promise<Uint8Array | null>;
   /** Counters summed over the workers (updated about once a second). */
@@ -43,6 +50,8 @@ const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 export function createFilterEngine(options: EngineOptions): FilterEngine {
   const { workers: count, onEvents, onLog, ...config } = options;
+  const anyPort = [...config.listen, ...(config.tls?.listen ?? [])].some((l) => l.port === 0);
+  if (anyPort && count > 1) throw new Error('Port 0 (any free port) works with one DNS worker only: each worker would get a different port');
   const workers: Worker[] = [];
   const latest: EngineStats[] = [];
   const waiting = new Map<number, (reply: WorkerReply) => void>();
@@ -55,11 +64,11 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
       const workerConfig: WorkerConfig = { ...config, index };
       const worker = new Worker(WORKER_URL, { workerData: workerConfig, name: `dns-${index}` });
       workers.push(worker);
-      return new Promise<{ udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }>((resolve, reject) => {
+      return new Promise<Bound>((resolve, reject) => {
         worker.on('message', (message: WorkerReply) => {
           switch (message.type) {
             case 'listening':
-              resolve({ udp: message.udp, tcp: message.tcp });
+              resolve({ udp: message.udp, tcp: message.tcp, dot: message.dot });
               break;
             case 'failed':
               reject(new Error(message.message));
@@ -91,7 +100,7 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
         });
       });
     }),
-  ).then((all) => ({ udp: all.flatMap((a) => a.udp).slice(0, all[0].udp.length), tcp: all[0].tcp }));
+  ).then((all) => all[0]);
   // Readiness failures surface through ready(); keep them from being unhandled meanwhile.
   readiness.catch(() => {});
 

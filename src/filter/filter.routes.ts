@@ -42,7 +42,7 @@ export function dohRoutes(engine: FilterEngine) {
       app.get(
         url,
         {
-          config: { access: 'public' },
+          config: { access: 'open' },
           schema: {
             tags: ['dns'],
             summary: url.endsWith(':token') ? 'DNS-over-HTTPS query (GET) for a device or person token' : 'DNS-over-HTTPS query (GET) from a school network',
@@ -59,7 +59,7 @@ export function dohRoutes(engine: FilterEngine) {
       app.post(
         url,
         {
-          config: { access: 'public' },
+          config: { access: 'open' },
           schema: {
             tags: ['dns'],
             summary: url.endsWith(':token') ? 'DNS-over-HTTPS query (POST) for a device or person token' : 'DNS-over-HTTPS query (POST) from a school network',

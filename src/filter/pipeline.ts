@@ -10,11 +10,11 @@
  * decides for each client on every query.
  */
 import type { Catalog } from './catalog.ts';
-import type { AnswerCache } from './cache.ts';
+import { type AnswerCache, cacheKey } from './cache.ts';
 import type { Decision, DecisionKind } from './decision.ts';
 import { type EventBuffer } from './events.ts';
 import { compileIdentifier, type Identifier, type Identity } from './identify.ts';
-import { answerTargets, buildUpstreamQuery, capTtls, minTtl, prepareForClient, ResponseBuilder } from './message.ts';
+import { answerTargets, buildUpstreamQuery, capTtls, EDE, minTtl, prepareForClient, QUESTION_NAME, ResponseBuilder, SECTION } from './message.ts';
 import { type ClientPolicy, type CompiledPolicy, compilePolicy } from './policy.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -89,6 +89,9 @@ interface Flight {
 }
 
 const NO_DECISION_GROUP = null;
+/** Largest TTL of a safe-search answer: long enough to spare upstreams, short enough to follow a policy change. */
+const SAFE_SEARCH_TTL = 300;
+const EDE_BLOCKED = EDE.BLOCKED;
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { cache, events, counters } = deps;
@@ -145,28 +148,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const blocking = snapshot!.blocking;
     const ttl = Math.min(10, Math.max(0, blocking.ttl));
     const answer = decision.answer ?? (decision.rule === 'local' ? 'nxdomain' : 'nodata');
-    const builder = new ResponseBuilder(packet, query);
-    let rcode: number = RCODE.NOERROR;
+    const builder = new ResponseBuilder(packet, query, { authoritative: decision.rule === 'local', udpSize: deps.maxUdpSize });
     let addressWritten = false;
     if (answer === 'block_page' && blocking.answer !== 'nxdomain') {
-      if (query.qtype === QTYPE.A) {
-        builder.addA(ttl, blocking.answer === 'address' && blocking.ipv4 ? blocking.ipv4 : '0.0.0.0');
+      const nullAnswer = blocking.answer === 'null';
+      if (query.qtype === QTYPE.A && (nullAnswer || blocking.ipv4)) {
+        builder.addA(SECTION.ANSWER, QUESTION_NAME, ttl, nullAnswer ? '0.0.0.0' : blocking.ipv4!);
         addressWritten = true;
-      } else if (query.qtype === QTYPE.AAAA && (blocking.answer === 'null' || blocking.ipv6)) {
-        builder.addAAAA(ttl, blocking.answer === 'address' && blocking.ipv6 ? blocking.ipv6 : '::');
+      } else if (query.qtype === QTYPE.AAAA && (nullAnswer || blocking.ipv6)) {
+        builder.addAaaa(SECTION.ANSWER, QUESTION_NAME, ttl, nullAnswer ? '::' : blocking.ipv6!);
         addressWritten = true;
       }
     } else if (answer === 'nxdomain' || (answer === 'block_page' && blocking.answer === 'nxdomain')) {
-      rcode = RCODE.NXDOMAIN;
+      builder.setRcode(RCODE.NXDOMAIN);
     }
-    builder.setRcode(rcode);
     // RFC 2308: negative answers carry an SOA whose minimum bounds how long they are cached.
-    if (!addressWritten) builder.addSoa(ttl);
-    if (query.edns) {
-      // RFC 8914: 15 = Blocked, 17 = Filtered (local answers carry none).
-      if (decision.rule === 'local') builder.addOpt();
-      else builder.addOpt({ infoCode: 15, text: decision.reason });
-    }
+    if (!addressWritten) builder.addSoa(SECTION.AUTHORITY, QUESTION_NAME, ttl, { minimum: ttl });
+    // RFC 8914: 15 = Blocked, with the reason; local answers (RFC 6303, DDR) carry none.
+    if (decision.rule !== 'local') builder.setExtendedError(EDE_BLOCKED, decision.reason);
     return builder.finish();
   }
 
@@ -193,7 +192,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function fetchUpstream(key: string, flight: Flight, name: string, qtype: number): Promise<{ answer: Uint8Array; server: string } | null> {
     let pending = inflight.get(key);
     if (!pending) {
-      const upstreamQuery = buildUpstreamQuery(flight.packet, flight.query, { name, qtype });
+      const upstreamQuery = buildUpstreamQuery(flight.packet, flight.query, 0, {
+        question: { name, qtype },
+        forwardClientSubnet: flight.query.edns?.hasClientSubnet === true && identifier!.trustsClientSubnet(flight.context.address),
+      });
       pending = upstreamsFor(name)
         .resolve(upstreamQuery)
         .then(
@@ -212,20 +214,20 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return pending;
   }
 
-  function cacheKey(query: Query, name: string, qtype: number): string {
-    const dnssecOk = query.edns?.dnssecOk ? 1 : 0;
-    const cd = query.checkingDisabled ? 1 : 0;
-    return `${name}|${qtype}|${query.qclass}|${dnssecOk}${cd}`;
-  }
-
   /** Re-checks an upstream answer's CNAME targets and addresses, then relays it. */
   function relay(flight: Flight, decision: Decision, answer: Uint8Array, cached: boolean, upstream: string | null): Uint8Array {
     const now = Date.now();
-    for (const target of answerTargets(answer)) {
-      const verdict = policy!.recheck(target, flight.client, catalog!, now);
-      if (verdict) return blockedFrom(flight, { ...verdict, rule: 'upstream_answer' }, cached, upstream);
+    const targets = answerTargets(answer);
+    if (targets) {
+      for (const list of [targets.names, targets.addresses]) {
+        for (const target of list) {
+          const verdict = policy!.recheck(target, flight.client, catalog!, now, decision, flight.query.qtype);
+          if (verdict) return blockedFrom(flight, { ...verdict, rule: 'upstream_answer' }, cached, upstream);
+        }
+      }
     }
-    const out = prepareForClient(answer, flight.packet, flight.query, { transport: flight.context.transport, maxUdpSize: deps.maxUdpSize });
+    const out = prepareForClient(answer, flight.packet, flight.query, { transport: flight.context.transport, maxUdpSize: deps.maxUdpSize, inPlace: cached });
+    if (!out) return servfail(flight, upstream ? `the answer from ${upstream} could not be read` : 'a cached answer could not be read');
     if (decision.ttlCap !== undefined) capTtls(out, decision.ttlCap);
     record(flight, decision, out[3] & 0x0f, cached, upstream);
     return out;
@@ -233,12 +235,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   function forward(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
     const { query } = flight;
-    const key = cacheKey(query, query.name, query.qtype);
-    const now = Date.now();
-    const hit = cache.get(key, now);
+    const key = cacheKey(query);
+    const hit = cache.get(key, Date.now());
     if (hit) {
       counters.cacheHits++;
-      return relay(flight, decision, hit, true, null);
+      return relay(flight, decision, hit.answer, true, null);
     }
     counters.cacheMisses++;
     return fetchUpstream(key, flight, query.name, query.qtype).then((result) => {
@@ -246,7 +247,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const stale = cache.getStale(key, Date.now());
       if (stale) {
         counters.staleServed++;
-        return relay(flight, { ...decision, reason: `${decision.reason} (served stale: upstreams are not answering)` }, stale, true, null);
+        return relay(flight, { ...decision, reason: `${decision.reason} (served stale: upstreams are not answering)` }, stale.answer, true, null);
       }
       return servfail(flight, 'no upstream answered');
     });
@@ -256,33 +257,32 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function safeSearch(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
     const { query, packet } = flight;
     const finish = (targetAnswer: Uint8Array | null, cached: boolean, upstream: string | null) => {
-      const builder = new ResponseBuilder(packet, query);
-      let ttl = 300;
+      const builder = new ResponseBuilder(packet, query, { udpSize: deps.maxUdpSize });
+      let ttl = SAFE_SEARCH_TTL;
+      const wantA = query.qtype === QTYPE.A;
+      const wantAaaa = query.qtype === QTYPE.AAAA;
       if (decision.rewriteAddresses) {
         for (const address of decision.rewriteAddresses) {
-          if (query.qtype === QTYPE.A && !address.includes(':')) builder.addA(ttl, address);
-          if (query.qtype === QTYPE.AAAA && address.includes(':')) builder.addAAAA(ttl, address);
+          if (wantA && !address.includes(':')) builder.addA(SECTION.ANSWER, QUESTION_NAME, ttl, address);
+          if (wantAaaa && address.includes(':')) builder.addAaaa(SECTION.ANSWER, QUESTION_NAME, ttl, address);
         }
       } else if (decision.rewriteName) {
         if (targetAnswer) ttl = Math.min(ttl, minTtl(targetAnswer));
-        builder.addCname(ttl, decision.rewriteName);
-        if (targetAnswer) {
-          for (const address of answerTargets(targetAnswer)) {
-            if (query.qtype === QTYPE.A && /^\d+\.\d+\.\d+\.\d+$/.test(address)) builder.addA(ttl, address, decision.rewriteName);
-            if (query.qtype === QTYPE.AAAA && address.includes(':')) builder.addAAAA(ttl, address, decision.rewriteName);
-          }
+        const target = builder.addCname(SECTION.ANSWER, QUESTION_NAME, ttl, decision.rewriteName);
+        for (const address of (targetAnswer && answerTargets(targetAnswer)?.addresses) || []) {
+          if (wantA && !address.includes(':')) builder.addA(SECTION.ANSWER, target, ttl, address);
+          if (wantAaaa && address.includes(':')) builder.addAaaa(SECTION.ANSWER, target, ttl, address);
         }
       }
-      if (query.edns) builder.addOpt();
       const out = builder.finish();
       record(flight, decision, RCODE.NOERROR, cached, upstream);
       return out;
     };
     // HTTPS/SVCB and fixed addresses need no lookup; A/AAAA need the safe host's addresses.
     if (!decision.rewriteName || (query.qtype !== QTYPE.A && query.qtype !== QTYPE.AAAA)) return finish(null, false, null);
-    const key = cacheKey(query, decision.rewriteName, query.qtype);
+    const key = cacheKey({ ...query, name: decision.rewriteName });
     const hit = cache.get(key, Date.now());
-    if (hit) return finish(hit, true, null);
+    if (hit) return finish(hit.answer, true, null);
     return fetchUpstream(key, flight, decision.rewriteName, query.qtype).then((result) =>
       result ? finish(result.answer, false, result.server) : servfail(flight, `the safe search host ${decision.rewriteName} did not resolve`),
     );

@@ -13,6 +13,11 @@ import { createRateLimiter } from './rate-limit.ts';
 import { type Listener, listenStream, listenUdp, type Transport, type TransportCounters } from './transport.ts';
 import { createUpstreams } from './upstream.ts';
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 export interface WorkerConfig {
   index: number;
   /** Plain DNS: UDP and TCP on each address. */
@@ -40,7 +45,7 @@ export type WorkerRequest =
   | { type: 'stop'; request: number };
 
 export type WorkerReply =
-  | { type: 'listening'; udp: { host: string; port: number }[]; tcp: { host: string; port: number }[] }
+  | { type: 'listening'; udp: HostPort[]; tcp: HostPort[]; dot: HostPort[] }
   | { type: 'failed'; message: string }
   | { type: 'events'; events: FilterEvent[] }
   | { type: 'stats'; stats: EngineStats }
@@ -80,15 +85,19 @@ async function listenOnce() {
     const tcp: { host: string; port: number }[] = [];
     for (const { host, port: p } of config.listen) {
       const u = await listenUdp(host, p, pipeline.handle, transportCounters, { reusePort: true });
-      const t = await listenStream(host, p, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs });
+      // TCP on the port UDP got (the same number when port 0 asked for any).
+      const t = await listenStream(host, u.address.port, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs });
       listeners.push(u, t);
       udp.push(u.address);
       tcp.push(t.address);
     }
+    const dot: { host: string; port: number }[] = [];
     for (const { host, port: p } of config.tls?.listen ?? []) {
-      listeners.push(await listenStream(host, p, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs, tls: config.tls! }));
+      const d = await listenStream(host, p, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs, tls: config.tls! });
+      listeners.push(d);
+      dot.push(d.address);
     }
-    post({ type: 'listening', udp, tcp });
+    post({ type: 'listening', udp, tcp, dot });
   } catch (error) {
     post({ type: 'failed', message: `DNS worker ${config.index} could not listen: ${(error as Error).message}` });
   }

@@ -24,7 +24,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 export function guard(authenticate: Authenticate) {
   return async function checkAccess(request: FastifyRequest) {
     const access = request.routeOptions.config?.access;
-    if (access === undefined) return; // not-found handler and static files
+    if (access === undefined || access === 'open') return; // not-found handler, static files, DoH, block page
     const auth = await authenticate(request);
     request.auth = auth;
     if (access === 'public') return;
