@@ -20,6 +20,7 @@ const issuedJson = z.object({
 /** The address devices reach the server at: the configured public URL, else this request's own. */
 const baseUrlOf = (request: FastifyRequest, publicUrl?: string) => (publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
 
+/** Mounts the device routes under /api/devices; `publicUrl` is the address devices reach the server at. */
 export function devicesRoutes(devices: DevicesService, options: { publicUrl?: string } = {}) {
   return (app: App) => {
     app.get(

@@ -62,6 +62,7 @@ export interface IssuedToken {
 /** The platforms an Apple configuration profile installs on. */
 export const APPLE_PLATFORMS: readonly Platform[] = ['ios', 'ipados', 'macos'];
 
+/** The devices module: the register, DoH tokens and Apple profiles. */
 export interface DevicesService {
   /** Adds a device; returns it with its DoH token (shown this once). */
   create(actor: Actor, schoolId: string, input: DeviceInput): Promise<IssuedToken>;
@@ -118,6 +119,7 @@ function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data:
 
 const slug = (text: string) => text.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'device';
 
+/** Builds the devices service. */
 export function createDevicesService(deps: { store: Store; audit: AuditLog; people: PeopleService; schools: SchoolsService }): DevicesService {
   const { audit, people } = deps;
   const db = deps.store.db;

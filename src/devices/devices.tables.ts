@@ -2,8 +2,10 @@
 
 /** The platforms a device can be. */
 export const PLATFORMS = ['windows', 'macos', 'ios', 'ipados', 'chromeos', 'android', 'linux', 'other'] as const;
+/** One of the platforms. */
 export type Platform = (typeof PLATFORMS)[number];
 
+/** A device row. Retired devices keep their row. */
 export interface DevicesTable {
   id: string;
   school_id: string;

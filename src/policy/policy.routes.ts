@@ -31,6 +31,7 @@ const ok = z.object({ ok: z.literal(true) });
 const activeQuery = z.object({ include: z.enum(['active', 'all']).default('active') });
 const tags = ['filter'];
 
+/** Mounts the filter policy routes under /api/filter. */
 export function policyRoutes(policy: PolicyService) {
   return (app: App) => {
     // ---- group policies ----

@@ -78,6 +78,7 @@ export const groupPolicyInputSchema = z.object({
   filterOffApprovedBy: z.string().trim().max(200).nullish(),
   reason: reasonField,
 });
+/** What a group policy change accepts (before normalising). */
 export type GroupPolicyInput = z.input<typeof groupPolicyInputSchema>;
 
 /** Body of `POST /api/filter/entries`. */
@@ -152,6 +153,7 @@ export const settingsInputSchema = z.object({
     .optional(),
   reason: reasonField,
 });
+/** What a settings change accepts (before normalising). */
 export type SettingsInput = z.input<typeof settingsInputSchema>;
 
 // ---- JSON shapes of the API -------------------------------------------------
@@ -174,6 +176,7 @@ export const groupPolicyJson = z.object({
   updatedBy: z.string().nullable(),
 });
 
+/** An allow or deny entry in API responses. */
 export const entryJson = z.object({
   id: z.string(),
   list: z.enum(['allow', 'deny']),
@@ -184,6 +187,7 @@ export const entryJson = z.object({
   createdAt: z.string(),
 });
 
+/** A schedule in API responses. */
 export const scheduleJson = z.object({
   id: z.string(),
   name: z.string(),
@@ -193,11 +197,13 @@ export const scheduleJson = z.object({
   updatedBy: z.string(),
 });
 
+/** The school calendar in API responses. */
 export const calendarJson = z.object({
   terms: z.array(z.object({ label: z.string(), start: z.string(), end: z.string() })),
   closures: z.array(z.object({ date: z.string(), label: z.string() })),
 });
 
+/** An exemption in API responses. */
 export const exemptionJson = z.object({
   id: z.string(),
   domain: z.string().nullable(),
@@ -217,6 +223,7 @@ export const exemptionJson = z.object({
   active: z.boolean(),
 });
 
+/** A sanction in API responses. */
 export const sanctionJson = z.object({
   id: z.string(),
   personId: z.string().nullable(),
@@ -232,6 +239,7 @@ export const sanctionJson = z.object({
   active: z.boolean(),
 });
 
+/** The school filter settings in API responses (the ChromeOS salt only as set or not). */
 export const settingsJson = z.object({
   blockAnswer: z.enum(['address', 'null', 'nxdomain']),
   blockIpv4: z.string().nullable(),

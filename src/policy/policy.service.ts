@@ -80,6 +80,7 @@ export interface EntryView {
   createdAt: string;
 }
 
+/** A schedule as the API shows it. */
 export interface ScheduleView {
   id: string;
   name: string;
@@ -89,11 +90,13 @@ export interface ScheduleView {
   updatedBy: string;
 }
 
+/** The school calendar: terms as date ranges, closures as labelled days. */
 export interface CalendarView {
   terms: { label: string; start: string; end: string }[];
   closures: { date: string; label: string }[];
 }
 
+/** An exemption record; `active` while neither revoked nor ended. */
 export interface ExemptionView {
   id: string;
   domain: string | null;
@@ -112,6 +115,7 @@ export interface ExemptionView {
   active: boolean;
 }
 
+/** A sanction record; `active` while neither lifted nor ended. */
 export interface SanctionView {
   id: string;
   personId: string | null;
@@ -127,6 +131,7 @@ export interface SanctionView {
   active: boolean;
 }
 
+/** The school filter settings as the API shows them. */
 export interface SettingsView {
   blockAnswer: 'address' | 'null' | 'nxdomain';
   blockIpv4: string | null;
@@ -145,6 +150,7 @@ export interface SettingsView {
   updatedBy: string | null;
 }
 
+/** The policy module: every read and change of the filter policy, and the snapshot. */
 export interface PolicyService {
   /** Every group of the school with its policy (the default where none is stored). */
   listGroupPolicies(schoolId: string): Promise<GroupPolicyView[]>;
@@ -246,6 +252,7 @@ function invalidWith(lead: string, issues: Issue[]): DomainError {
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
+/** Builds the policy service; it listens to device changes to pass them on. */
 export function createPolicyService(deps: PolicyDeps): PolicyService {
   const { audit, people, devices } = deps;
   const db = deps.store.db;

@@ -18,14 +18,17 @@ import type {
 
 // ---- group policies ---------------------------------------------------------
 
+/** Every stored group policy of a school. */
 export async function groupPolicies(db: Db, schoolId: string): Promise<FilterGroupPoliciesTable[]> {
   return db.selectFrom('filter_group_policies').selectAll().where('school_id', '=', schoolId).execute();
 }
 
+/** One group's stored policy, if any. */
 export async function getGroupPolicy(db: Db, schoolId: string, groupId: string): Promise<FilterGroupPoliciesTable | undefined> {
   return db.selectFrom('filter_group_policies').selectAll().where('school_id', '=', schoolId).where('group_id', '=', groupId).executeTakeFirst();
 }
 
+/** Stores a group's policy (insert the first time, update after). */
 export async function upsertGroupPolicy(db: Db, row: FilterGroupPoliciesTable, exists: boolean): Promise<void> {
   if (!exists) {
     await db.insertInto('filter_group_policies').values(row).execute();
@@ -37,6 +40,7 @@ export async function upsertGroupPolicy(db: Db, row: FilterGroupPoliciesTable, e
 
 // ---- entries ----------------------------------------------------------------
 
+/** Allow and deny entries, optionally for one scope and list, in name order. */
 export async function entries(db: Db, schoolId: string, filter: { groupId?: string | null; list?: 'allow' | 'deny' } = {}): Promise<FilterEntriesTable[]> {
   let query = db.selectFrom('filter_entries').selectAll().where('school_id', '=', schoolId);
   if (filter.groupId === null) query = query.where('group_id', 'is', null);
@@ -45,6 +49,7 @@ export async function entries(db: Db, schoolId: string, filter: { groupId?: stri
   return query.orderBy('domain').orderBy('id').execute();
 }
 
+/** One entry. */
 export async function getEntry(db: Db, schoolId: string, id: string): Promise<FilterEntriesTable | undefined> {
   return db.selectFrom('filter_entries').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
 }
@@ -56,42 +61,51 @@ export async function entriesForDomain(db: Db, schoolId: string, groupId: string
   return query.execute();
 }
 
+/** Adds an entry. */
 export async function insertEntry(db: Db, row: FilterEntriesTable): Promise<void> {
   await db.insertInto('filter_entries').values(row).execute();
 }
 
+/** Removes an entry (entries are configuration; the audit log keeps what it was). */
 export async function deleteEntry(db: Db, schoolId: string, id: string): Promise<void> {
   await db.deleteFrom('filter_entries').where('school_id', '=', schoolId).where('id', '=', id).execute();
 }
 
 // ---- schedules --------------------------------------------------------------
 
+/** A school's schedules in name order. */
 export async function schedules(db: Db, schoolId: string): Promise<FilterSchedulesTable[]> {
   return db.selectFrom('filter_schedules').selectAll().where('school_id', '=', schoolId).orderBy('name').execute();
 }
 
+/** One schedule. */
 export async function getSchedule(db: Db, schoolId: string, id: string): Promise<FilterSchedulesTable | undefined> {
   return db.selectFrom('filter_schedules').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
 }
 
+/** The schedule with this name, if any (names are unique per school). */
 export async function findScheduleByName(db: Db, schoolId: string, name: string): Promise<FilterSchedulesTable | undefined> {
   return db.selectFrom('filter_schedules').selectAll().where('school_id', '=', schoolId).where('name', '=', name).executeTakeFirst();
 }
 
+/** Adds a schedule. */
 export async function insertSchedule(db: Db, row: FilterSchedulesTable): Promise<void> {
   await db.insertInto('filter_schedules').values(row).execute();
 }
 
+/** Changes a schedule. */
 export async function updateSchedule(db: Db, schoolId: string, id: string, patch: Partial<FilterSchedulesTable>): Promise<void> {
   await db.updateTable('filter_schedules').set(patch).where('school_id', '=', schoolId).where('id', '=', id).execute();
 }
 
+/** Removes a schedule. */
 export async function deleteSchedule(db: Db, schoolId: string, id: string): Promise<void> {
   await db.deleteFrom('filter_schedules').where('school_id', '=', schoolId).where('id', '=', id).execute();
 }
 
 // ---- calendar ---------------------------------------------------------------
 
+/** A school's terms and closures, by date. */
 export async function calendar(db: Db, schoolId: string): Promise<SchoolCalendarTable[]> {
   return db.selectFrom('school_calendar').selectAll().where('school_id', '=', schoolId).orderBy('start_date').orderBy('label').execute();
 }
@@ -111,14 +125,17 @@ export async function exemptions(db: Db, schoolId: string, activeAt?: string): P
   return query.orderBy('created_at', 'desc').orderBy('id').execute();
 }
 
+/** One exemption. */
 export async function getExemption(db: Db, schoolId: string, id: string): Promise<FilterExemptionsTable | undefined> {
   return db.selectFrom('filter_exemptions').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
 }
 
+/** Records an exemption. */
 export async function insertExemption(db: Db, row: FilterExemptionsTable): Promise<void> {
   await db.insertInto('filter_exemptions').values(row).execute();
 }
 
+/** Marks an exemption revoked (the row stays). */
 export async function revokeExemption(db: Db, schoolId: string, id: string, patch: Pick<FilterExemptionsTable, 'revoked_at' | 'revoked_by' | 'revoke_reason'>): Promise<void> {
   await db.updateTable('filter_exemptions').set(patch).where('school_id', '=', schoolId).where('id', '=', id).execute();
 }
@@ -130,24 +147,29 @@ export async function sanctions(db: Db, schoolId: string, activeAt?: string): Pr
   return query.orderBy('created_at', 'desc').orderBy('id').execute();
 }
 
+/** One sanction. */
 export async function getSanction(db: Db, schoolId: string, id: string): Promise<FilterSanctionsTable | undefined> {
   return db.selectFrom('filter_sanctions').selectAll().where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
 }
 
+/** Records a sanction. */
 export async function insertSanction(db: Db, row: FilterSanctionsTable): Promise<void> {
   await db.insertInto('filter_sanctions').values(row).execute();
 }
 
+/** Marks a sanction lifted (the row stays: sanctions are never deleted). */
 export async function liftSanction(db: Db, schoolId: string, id: string, patch: Pick<FilterSanctionsTable, 'lifted_at' | 'lifted_by' | 'lift_reason'>): Promise<void> {
   await db.updateTable('filter_sanctions').set(patch).where('school_id', '=', schoolId).where('id', '=', id).execute();
 }
 
 // ---- settings and the snapshot version ----------------------------------------
 
+/** A school's stored filter settings, if any. */
 export async function getSettings(db: Db, schoolId: string): Promise<FilterSettingsTable | undefined> {
   return db.selectFrom('filter_settings').selectAll().where('school_id', '=', schoolId).executeTakeFirst();
 }
 
+/** Stores a school's filter settings (insert the first time, update after). */
 export async function upsertSettings(db: Db, row: FilterSettingsTable, exists: boolean): Promise<void> {
   if (!exists) {
     await db.insertInto('filter_settings').values(row).execute();
@@ -157,6 +179,7 @@ export async function upsertSettings(db: Db, row: FilterSettingsTable, exists: b
   await db.updateTable('filter_settings').set(rest).where('school_id', '=', school_id).execute();
 }
 
+/** The school's current snapshot version and content hash. */
 export async function getSnapshotState(db: Db, schoolId: string): Promise<FilterSnapshotStateTable | undefined> {
   return db.selectFrom('filter_snapshot_state').selectAll().where('school_id', '=', schoolId).executeTakeFirst();
 }

@@ -31,6 +31,7 @@ export interface FilterEntriesTable {
   created_at: string;
 }
 
+/** A named set of weekly windows. `windows` is JSON `ScheduleWindow[]`. */
 export interface FilterSchedulesTable {
   id: string;
   school_id: string;
