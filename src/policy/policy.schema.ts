@@ -140,7 +140,12 @@ export const settingsInputSchema = z.object({
   /** Built-in never-block entries switched off, each with why (the whole list). */
   neverBlockDisabled: z.array(z.object({ entry: z.string().trim().min(1).max(300), reason: reasonField })).max(500).optional(),
   /** The ChromeOS `DnsOverHttpsSalt` (8-32 characters); null removes it. */
-  chromeosSalt: z.string().min(8, 'must be 8 to 32 characters (the ChromeOS salt limits)').max(32, 'must be 8 to 32 characters (the ChromeOS salt limits)').nullish(),
+  chromeosSalt: z
+    .string()
+    .max(32, 'must be 8 to 32 characters (the ChromeOS salt limits)')
+    // ChromeOS measures the salt in UTF-8 bytes and ignores the whole setting outside 8-32.
+    .refine((v) => Buffer.byteLength(v, 'utf8') >= 8 && Buffer.byteLength(v, 'utf8') <= 32, 'must be 8 to 32 characters (the ChromeOS salt limits; letters outside plain ASCII count as 2 to 4)')
+    .nullish(),
   trustedForwarders: z.array(cidrText).max(100).optional(),
   conditionalForwarders: z
     .array(

@@ -156,6 +156,7 @@ for (const d of DIALECTS) {
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { blockIpv4: '2001:db8::1', reason: 'x' }), 'blockIpv4');
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { chromeosSalt: 'short', reason: 'x' }), 'chromeosSalt');
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { chromeosSalt: 'x'.repeat(33), reason: 'x' }), 'chromeosSalt');
+      await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { chromeosSalt: 'é'.repeat(17), reason: 'x' }), 'chromeosSalt');
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { trustedForwarders: ['10.0.0.1/8'], reason: 'x' }), 'trustedForwarders.0');
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { conditionalForwarders: [{ zone: 'school.local', servers: ['dc1.school.local:53'] }], reason: 'x' }), 'conditionalForwarders.0.servers.0');
       await expectIssue(policy.updateSettings(CLI_ACTOR, schoolId, { neverBlockDisabled: [{ entry: 'example.org', reason: 'x' }], reason: 'x' }), 'neverBlockDisabled.0.entry');
