@@ -14,6 +14,13 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { type AuthService, createAuthService } from './auth/auth.service.ts';
 import { type Config, dataPaths } from './config/config.ts';
 import { type App, createHttpServer } from './http/server.ts';
+import { createMetrics } from './http/metrics.ts';
+import { emptyCatalog, loadCatalog } from './filter/catalog.ts';
+import { createFilterEngine, type FilterEngine } from './filter/engine.ts';
+import { dohRoutes } from './filter/filter.routes.ts';
+import { registerFilterMetrics } from './filter/filter.metrics.ts';
+import { createEventWriter, type EventWriter } from './monitor/monitor.events.ts';
+import { parseHostPort } from './shared/host-port.ts';
 import { devicesRoutes } from './devices/devices.routes.ts';
 import { createDevicesService, type DevicesService } from './devices/devices.service.ts';
 import { peopleRoutes } from './people/people.routes.ts';
@@ -40,7 +47,11 @@ export interface Schoolgate {
   policy: PolicyService;
   auth: AuthService;
   http: App;
-  /** Starts listening; returns the web address. */
+  /** Filter events on their way to the store. */
+  events: EventWriter;
+  /** The DNS filter, once `listen` has started it (config `dns.enabled`). */
+  readonly dns: RunningDns | null;
+  /** Starts listening (web and DNS); returns the web address. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -70,8 +81,14 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const policy = createPolicyService({ store, audit, people, schools, devices });
   const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
+  const events = createEventWriter({ store, logger });
+  let dns: RunningDns | null = null;
+  const metrics = createMetrics();
+  registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
+
   const tls = config.http.tls;
   const http = await createHttpServer({
+    metrics,
     logger,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
@@ -81,7 +98,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy), devicesRoutes(devices, { publicUrl: config.http.publicUrl })],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null)],
   });
 
   return {
@@ -95,13 +112,111 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     policy,
     auth,
     http,
+    events,
+    get dns() {
+      return dns;
+    },
     async listen() {
+      if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy, events });
       const address = await http.listen({ host: config.http.host, port: config.http.port });
       return address;
     },
     async close() {
       await http.close();
+      await dns?.close();
+      await events.close();
       await store.close();
+    },
+  };
+}
+
+/** The DNS filter of a running Schoolgate. */
+export interface RunningDns {
+  engine: FilterEngine;
+  /** Where plain DNS and DoT are answered. */
+  bound: Awaited<ReturnType<FilterEngine['ready']>>;
+  /** Re-reads the policy now (also done on every policy change and every few seconds). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How often the policy is re-read even without a change notice (people and network changes). */
+const POLICY_POLL_MS = 3000;
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * Starts the DNS workers for the install's school: the compiled catalog (or
+ * an empty one until lists are loaded), the policy snapshot (re-sent when it
+ * changes), events to the monitor's store, and retention.
+ */
+async function startDns(deps: { config: Config; logger: Logger; schools: SchoolsService; policy: PolicyService; events: EventWriter }): Promise<RunningDns | null> {
+  const { config, logger, policy, events } = deps;
+  const [school, ...others] = await deps.schools.list();
+  if (!school) {
+    logger.warn('DNS filter not started: there is no school yet');
+    return null;
+  }
+  if (others.length) logger.warn({ schools: others.length + 1 }, 'DNS filter serves the first school only; several schools on one filter come later');
+  const dns = config.dns;
+  const tlsFiles = dns.tls.certFile && dns.tls.keyFile ? { cert: readFileSync(dns.tls.certFile, 'utf8'), key: readFileSync(dns.tls.keyFile, 'utf8') } : null;
+  const engine = createFilterEngine({
+    workers: dns.listen.some((l) => parseHostPort(l).port === 0) ? 1 : dns.workers,
+    listen: dns.listen.map((l) => parseHostPort(l, 53)),
+    tls: tlsFiles && dns.tlsListen.length ? { listen: dns.tlsListen.map((l) => parseHostPort(l, 853)), ...tlsFiles } : null,
+    upstreams: dns.upstreams,
+    upstreamTimeoutMs: dns.upstreamTimeoutMs,
+    cache: { maxBytes: dns.cacheMb << 20, minTtl: 0, maxTtl: 86_400, negativeTtl: 3600, staleSeconds: 86_400 },
+    rateLimit: { rate: dns.rateLimitPerSecond, burst: dns.rateLimitBurst },
+    tcpIdleMs: 10_000,
+    maxUdpSize: 1232,
+    eventBuffer: 50_000,
+    flushMs: 250,
+    onEvents: (batch) => events.enqueue(school.id, batch),
+    onLog: (level, message) => logger[level](message),
+  });
+
+  const catalogFile = dataPaths(config).catalog;
+  let catalog;
+  try {
+    catalog = loadCatalog(catalogFile);
+    logger.info({ names: catalog.size, bytesPerName: +(catalog.bytes / Math.max(1, catalog.size)).toFixed(1) }, 'category catalog loaded');
+  } catch (error) {
+    catalog = emptyCatalog();
+    logger.warn({ file: catalogFile, reason: (error as Error).message }, 'no category catalog: only allow/deny entries, bypass names and the illegal test name apply until lists are loaded');
+  }
+  let version = -1;
+  const refresh = async () => {
+    const snapshot = await policy.snapshot(school.id);
+    if (snapshot.version === version) return;
+    version = snapshot.version;
+    await engine.setPolicy(snapshot);
+    logger.info({ version }, 'filter policy sent to the DNS workers');
+  };
+  await Promise.all([engine.setCatalog(catalog.buffer), refresh()]);
+  const bound = await engine.ready();
+  logger.info({ udp: bound.udp, dot: bound.dot }, 'DNS filter listening');
+
+  const unsubscribe = policy.onChange((schoolId) => {
+    if (schoolId === school.id) refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy'));
+  });
+  const poll = setInterval(() => refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy')), POLICY_POLL_MS);
+  const prune = setInterval(() => {
+    events.prune(config.monitor.retentionDays).then(
+      (deleted) => deleted && logger.info({ deleted, days: config.monitor.retentionDays }, 'old filter events deleted'),
+      (error) => logger.error({ err: error }, 'could not delete old filter events'),
+    );
+  }, RETENTION_EVERY_MS);
+  poll.unref();
+  prune.unref();
+  return {
+    engine,
+    bound,
+    refresh,
+    async close() {
+      clearInterval(poll);
+      clearInterval(prune);
+      unsubscribe?.();
+      await engine.close();
     },
   };
 }

@@ -144,6 +144,8 @@ export function dataPaths(config: Config) {
     /** AES-256-GCM key for TOTP secrets and the SSO state cookie (created on first use). */
     totpKey: path.join(dir, 'secrets', 'totp.key'),
     tlsDir: path.join(dir, 'tls'),
+    /** The compiled category catalog the DNS filter loads (written by the lists module, or the demo). */
+    catalog: path.join(dir, 'catalog', 'catalog.bin'),
   };
 }
 

@@ -20,13 +20,16 @@ function fromBase64Url(text: string): Uint8Array | null {
   return Buffer.from(text, 'base64url');
 }
 
-export function dohRoutes(engine: FilterEngine) {
+/** `engine()` is null while the DNS filter is not running (then DoH answers 503). */
+export function dohRoutes(engine: () => FilterEngine | null) {
   return (app: App) => {
     app.addContentTypeParser(DNS_MESSAGE, { parseAs: 'buffer', bodyLimit: MAX_MESSAGE }, (_request, body, done) => done(null, body));
 
     const answer = async (request: { ip: string }, reply: any, packet: Uint8Array, token: string | null) => {
       if (packet.length < 12) return reply.status(400).send({ error: 'bad_request', message: 'The DNS message is shorter than a DNS header.' });
-      const result = await engine.resolve(packet, { address: request.ip, token, transport: 'doh' });
+      const running = engine();
+      if (!running) return reply.status(503).send({ error: 'unavailable', message: 'The DNS filter is not running.' });
+      const result = await running.resolve(packet, { address: request.ip, token, transport: 'doh' });
       if (!result) return reply.status(400).send({ error: 'bad_request', message: 'The DNS message could not be read.' });
       // RFC 8484 §5.1: HTTP caching no longer than the answer's smallest TTL; errors not at all.
       const rcode = result[3] & 0x0f;
