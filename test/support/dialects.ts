@@ -68,9 +68,9 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   };
 }
 
-/** Config for a test app: no file, no environment, free port, quiet logs. */
+/** Config for a test app: no file, no environment, free port, quiet logs, no DNS unless asked for. */
 export function testConfig(db: TestDatabase, overrides: Record<string, unknown> = {}): Config {
-  return loadConfig({ env: {}, file: undefined, overrides: { 'http.port': 0, 'log.level': 'silent', ...db.overrides, ...overrides } });
+  return loadConfig({ env: {}, file: undefined, overrides: { 'http.port': 0, 'log.level': 'silent', 'dns.enabled': false, ...db.overrides, ...overrides } });
 }
 
 /** A running Schoolgate on a throwaway database; `close()` removes everything. */
