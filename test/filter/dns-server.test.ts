@@ -161,7 +161,7 @@ for (const transport of TRANSPORTS) {
     let h: Harness;
     before(async () => (h = await startHarness()));
     after(() => stopHarness(h));
-    const ask: typeof transport.ask = (name, options) => transport.ask(h, name, options);
+    const ask = (name: string, options?: Parameters<Ask>[2]) => transport.ask(h, name, options);
 
     it('blocks a pupil’s blocked category with the block page address, a short TTL and EDE 15', async () => {
       const answer = await ask('www.FaceBook.com', { id: 4321, edns: 1232 });
