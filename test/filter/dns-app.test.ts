@@ -49,7 +49,7 @@ describe('DNS filter in the running app (demo school)', () => {
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('content-type'), 'application/dns-message');
     assert.deepEqual(parseAnswer(Buffer.from(await get.arrayBuffer())).answers.map((r) => r.data), ['192.0.2.10']);
-    const post = await fetch(`${t.url}/dns-query/${token}`, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: buildQuery('tinder.com', { id: 0 }) });
+    const post = await fetch(`${t.url}/dns-query/${token}`, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: new Uint8Array(buildQuery('tinder.com', { id: 0 })) });
     const blocked = parseAnswer(Buffer.from(await post.arrayBuffer()));
     assert.notDeepEqual(blocked.answers.map((r) => r.data), ['192.0.2.30'], 'the iPad is in Pupils: dating is blocked');
     const anonymous = await fetch(`${t.url}/dns-query?dns=${query.toString('base64url')}`);
