@@ -89,11 +89,11 @@ function describe(reply: Reply | undefined): string {
 }
 
 /**
- * Asks for every sample name (twice at most: UDP may drop one) and counts the
- * blocked names answered as blocked and the allowed names answered with the
- * fake upstream's address.
+ * Asks for every sample name (twice at most: UDP may drop one, so each try
+ * waits up to `waitMs`) and counts the blocked names answered as blocked and
+ * the allowed names answered with the fake upstream's address.
  */
-export async function checkAnswers(port: number, blocked: string[], allowed: string[]): Promise<AnswerCheck> {
+export async function checkAnswers(port: number, blocked: string[], allowed: string[], waitMs = 3000): Promise<AnswerCheck> {
   const names = [...blocked, ...allowed];
   const replies = new Map<number, Reply>();
   const socket = dgram.createSocket('udp4');
@@ -109,7 +109,7 @@ export async function checkAnswers(port: number, blocked: string[], allowed: str
         socket.send(encodeQuery(i, names[i]), port, '127.0.0.1');
         if (i % 20 === 19) await sleep(2); // small bursts: this is a check, not a load test
       }
-      for (let waited = 0; waited < 3000 && replies.size < names.length; waited += 50) await sleep(50);
+      for (let waited = 0; waited < waitMs && replies.size < names.length; waited += 50) await sleep(50);
     }
   } finally {
     socket.close();
