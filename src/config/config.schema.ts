@@ -13,6 +13,15 @@ const flag = () =>
 /** A list from YAML, or from an environment variable as comma-separated values. */
 const list = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
 
+/** A certificate and its key, as PEM files. */
+const tlsFiles = () =>
+  z
+    .object({
+      certFile: z.string().optional(),
+      keyFile: z.string().optional(),
+    })
+    .prefault({});
+
 /** One zod section per module; every key has a default that suits the demo install. */
 export const configSchema = z.object({
   /** Where the SQLite file, keys and checkpoints live. */
@@ -31,12 +40,7 @@ export const configSchema = z.object({
       /** Largest accepted request body in bytes (CSV uploads included). */
       bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
       trustProxy: flag().default(false),
-      tls: z
-        .object({
-          certFile: z.string().optional(),
-          keyFile: z.string().optional(),
-        })
-        .prefault({}),
+      tls: tlsFiles(),
     })
     .prefault({}),
   store: z
@@ -109,12 +113,7 @@ export const configSchema = z.object({
       rateLimitBurst: z.coerce.number().int().min(1).default(200),
       /** DNS-over-TLS (RFC 7858) listeners; they need tls.certFile and tls.keyFile. */
       tlsListen: list().default([]),
-      tls: z
-        .object({
-          certFile: z.string().optional(),
-          keyFile: z.string().optional(),
-        })
-        .prefault({}),
+      tls: tlsFiles(),
     })
     .prefault({}),
   monitor: z

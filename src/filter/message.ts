@@ -8,7 +8,10 @@
  * malformed input (it returns -1, `false` or `null`). Imports nothing outside
  * `src/filter/`: this runs in the filter's worker threads on the hot path.
  */
+import { parseIpv4, parseIpv6 as parseIpv6Literal } from './name-hash.ts';
 import { QTYPE, RCODE, skipName, skipRecord, type Query } from './wire.ts';
+
+export { parseIpv4 };
 
 const HEADER_LENGTH = 12;
 /** Offset of the question name in every message: the target of the `0xc00c` compression pointer. */
@@ -734,52 +737,10 @@ export function formatIpv6(bytes: Uint8Array, offset = 0): string {
   return text;
 }
 
-/** The 4 bytes of a dotted-quad IPv4 address, or null. */
-export function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i])) return null;
-    const n = Number(parts[i]);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-/** The 16 bytes of an IPv6 address in any RFC 4291 §2.2 text form (with `::` and a trailing IPv4 part), or null. */
+/** The 16 bytes of an IPv6 address, ignoring a zone id (`fe80::1%eth0`, as sockets report link-local sources), or null. */
 export function parseIpv6(text: string): Uint8Array | null {
   const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i];
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const v4 = parseIpv4(piece);
-        if (!v4) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return null;
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return null;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) put16(out, i * 2, all[i]);
-  return out;
+  return parseIpv6Literal(zone >= 0 ? text.slice(0, zone) : text);
 }
 
 // ---------------------------------------------------------------------------
