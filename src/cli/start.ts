@@ -31,6 +31,10 @@ export const startCommand: Command = {
     const address = await app.listen();
     const shown = address.replace('://[::1]', '://localhost');
     ctx.out(`Schoolgate is running at ${config.http.publicUrl ?? shown}`);
+    if (app.dns) {
+      const dns = app.dns.bound.udp.map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)).join(', ');
+      ctx.out(`DNS filter answering on ${dns} (UDP and TCP)`);
+    }
     const stop = async (signal: string) => {
       app.logger.info({ signal }, 'shutting down');
       await app.close();
