@@ -1,14 +1,8 @@
 /** The devices module's input shapes (zod) and the JSON shape of a device in the API. */
 import { z } from 'zod';
+import { optionalText } from '../shared/schema.ts';
 import { PLATFORMS } from './devices.tables.ts';
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .nullish()
-    .transform((v) => (v === '' ? null : v));
 
 /** Fields of a device as the API and the service accept them. */
 export const deviceFields = {

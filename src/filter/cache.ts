@@ -137,43 +137,35 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
     return outcome;
   };
 
-  return {
-    get(key, nowMs) {
-      const entry = entries.get(key);
-      if (!entry) {
-        stats.misses++;
-        return null;
-      }
-      const age = ageOf(entry, nowMs);
-      if (age < entry.ttl) return fresh(key, entry, age);
+  /** A fresh entry; with `allowStale`, also one expired less than the stale window ago (RFC 8767). */
+  const find = (key: string, nowMs: number, allowStale: boolean): CacheHit | null => {
+    const entry = entries.get(key);
+    if (!entry) {
       stats.misses++;
-      if (age >= entry.ttl + staleWindow) {
-        remove(key, entry);
-        stats.expired++;
-      }
       return null;
-    },
+    }
+    const age = ageOf(entry, nowMs);
+    if (age < entry.ttl) return fresh(key, entry, age);
+    if (age >= entry.ttl + staleWindow) {
+      remove(key, entry);
+      stats.expired++;
+      stats.misses++;
+      return null;
+    }
+    if (!allowStale) {
+      stats.misses++;
+      return null;
+    }
+    touch(key, entry);
+    stats.staleHits++;
+    const answer = new Uint8Array(entry.answer);
+    setTtls(answer, staleTtl);
+    return { answer, stale: true, ttl: staleTtl };
+  };
 
-    getStale(key, nowMs) {
-      const entry = entries.get(key);
-      if (!entry) {
-        stats.misses++;
-        return null;
-      }
-      const age = ageOf(entry, nowMs);
-      if (age < entry.ttl) return fresh(key, entry, age);
-      if (age >= entry.ttl + staleWindow) {
-        remove(key, entry);
-        stats.expired++;
-        stats.misses++;
-        return null;
-      }
-      touch(key, entry);
-      stats.staleHits++;
-      const answer = new Uint8Array(entry.answer);
-      setTtls(answer, staleTtl);
-      return { answer, stale: true, ttl: staleTtl };
-    },
+  return {
+    get: (key, nowMs) => find(key, nowMs, false),
+    getStale: (key, nowMs) => find(key, nowMs, true),
 
     set(key, answer, nowMs) {
       if (answer.length < 12 || (answer[2] & 0x80) === 0) return reject('malformed');

@@ -42,13 +42,14 @@ export function dohRoutes(engine: () => FilterEngine | null) {
 
     for (const url of ['/dns-query', '/dns-query/:token'] as const) {
       const params = url.endsWith(':token') ? z.object({ token: z.string().min(1).max(128) }) : z.object({});
+      const summary = (method: string) => `DNS-over-HTTPS query (${method}) ${url.endsWith(':token') ? 'for a device or person token' : 'from a school network'}`;
       app.get(
         url,
         {
           config: { access: 'open' },
           schema: {
             tags: ['dns'],
-            summary: url.endsWith(':token') ? 'DNS-over-HTTPS query (GET) for a device or person token' : 'DNS-over-HTTPS query (GET) from a school network',
+            summary: summary('GET'),
             params,
             querystring: z.object({ dns: z.string().min(1).max(Math.ceil((MAX_MESSAGE * 4) / 3)) }),
           },
@@ -65,7 +66,7 @@ export function dohRoutes(engine: () => FilterEngine | null) {
           config: { access: 'open' },
           schema: {
             tags: ['dns'],
-            summary: url.endsWith(':token') ? 'DNS-over-HTTPS query (POST) for a device or person token' : 'DNS-over-HTTPS query (POST) from a school network',
+            summary: summary('POST'),
             params,
           },
         },

@@ -7,7 +7,7 @@
  * token hash, so the hot path does a Map lookup for a client it has seen.
  */
 import { createHash } from 'node:crypto';
-import { type Cidr, cidrContains, parseCidr, parseIp } from '../shared/cidr.ts';
+import { matchNetwork } from '../shared/cidr.ts';
 import type { DeviceEntry, NetworkEntry, PersonEntry, PolicySnapshot } from './policy.types.ts';
 
 /** The identity the policy is resolved for. */
@@ -42,26 +42,8 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function compileRanges<T extends { cidr: string }>(entries: readonly T[]): { cidr: Cidr; entry: T }[] {
-  const ranges: { cidr: Cidr; entry: T }[] = [];
-  for (const entry of entries) {
-    const parsed = parseCidr(entry.cidr);
-    if (parsed.ok) ranges.push({ cidr: parsed.cidr, entry });
-  }
-  // Most specific first, so the first hit is the longest prefix.
-  return ranges.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
-}
-
-function firstContaining<T>(ranges: readonly { cidr: Cidr; entry: T }[], address: string): T | null {
-  const ip = parseIp(address);
-  if (!ip) return null;
-  for (const range of ranges) if (cidrContains(range.cidr, ip)) return range.entry;
-  return null;
-}
-
 export function compileIdentifier(snapshot: PolicySnapshot): Identifier {
-  const networks = compileRanges(snapshot.networks);
-  const forwarders = compileRanges(snapshot.trustedForwarders.map((cidr) => ({ cidr })));
+  const forwarders = snapshot.trustedForwarders.map((cidr) => ({ cidr }));
   const people = new Map<string, PersonEntry>(snapshot.people.map((p) => [p.id, p]));
   const devices = new Map<string, DeviceEntry>(snapshot.devices.map((d) => [d.id, d]));
   const tokens = new Map(snapshot.tokens.map((t) => [t.tokenHash, t]));
@@ -72,8 +54,9 @@ export function compileIdentifier(snapshot: PolicySnapshot): Identifier {
   const byAddressCache = new Map<string, Identity | null>();
   const byTokenCache = new Map<string, { personId: string | null; deviceId: string | null } | null>();
 
+  // Both lookups are cached per address below, so the linear scan runs once per client.
   function networkOf(address: string): NetworkEntry | null {
-    return firstContaining(networks, address);
+    return matchNetwork(snapshot.networks, address) ?? null;
   }
 
   function identityOf(personId: string | null, deviceId: string | null, network: NetworkEntry | null, rateLimited: boolean): Identity {
@@ -127,7 +110,7 @@ export function compileIdentifier(snapshot: PolicySnapshot): Identifier {
     },
 
     trustsClientSubnet(address) {
-      return forwarders.length > 0 && firstContaining(forwarders, address) !== null;
+      return forwarders.length > 0 && matchNetwork(forwarders, address) !== undefined;
     },
   };
 }

@@ -4,6 +4,7 @@
  * schemas, so the CLI, the import and the demo seed get the same rules as the API.
  */
 import { z } from 'zod';
+import { optionalText } from '../shared/schema.ts';
 import { GROUP_KINDS, PERSON_KINDS } from './people.tables.ts';
 
 /** Whether y-m-d is a day of the calendar (rejects 2024-02-30). */
@@ -24,13 +25,6 @@ export const isoDate = z
   .refine((v) => isRealDate(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))), 'is not a real date');
 
 const name = z.string().trim().min(1, 'must not be empty').max(100);
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .nullish()
-    .transform((v) => (v === '' ? null : v));
 
 /** Fields of a person as the API and the service accept them. */
 export const personFields = {

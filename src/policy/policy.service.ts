@@ -97,15 +97,7 @@ export interface CalendarView {
 }
 
 /** An exemption record; `active` while neither revoked nor ended. */
-export interface ExemptionView {
-  id: string;
-  domain: string | null;
-  category: CategoryKey | null;
-  groupId: string | null;
-  personId: string | null;
-  deviceId: string | null;
-  until: string;
-  reason: string;
+export interface ExemptionView extends Exemption {
   approvedBy: string;
   createdBy: string;
   createdAt: string;
@@ -116,13 +108,7 @@ export interface ExemptionView {
 }
 
 /** A sanction record; `active` while neither lifted nor ended. */
-export interface SanctionView {
-  id: string;
-  personId: string | null;
-  deviceId: string | null;
-  until: string;
-  allow: string[];
-  reason: string;
+export interface SanctionView extends Sanction {
   createdBy: string;
   createdAt: string;
   liftedAt: string | null;
