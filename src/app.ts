@@ -4,11 +4,16 @@
  * service; the CLI and the tests go through `createSchoolgate`.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { auditRoutes } from './audit/audit.routes.ts';
+import { openSchoolCa, type SchoolCa, sniCallback } from './blockpage/blockpage.ca.ts';
+import { type BlockPageDeps, createBlockPage } from './blockpage/blockpage.routes.ts';
+import { type BlockPageListeners, startBlockPageListeners } from './blockpage/blockpage.server.ts';
 import { type AuditLog, createAuditLog } from './audit/audit.service.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { type AuthService, createAuthService } from './auth/auth.service.ts';
@@ -26,6 +31,8 @@ import { createDevicesService, type DevicesService } from './devices/devices.ser
 import { peopleRoutes } from './people/people.routes.ts';
 import { policyRoutes } from './policy/policy.routes.ts';
 import { createPolicyService, type PolicyService } from './policy/policy.service.ts';
+import { createUnblockRequests, type UnblockRequests } from './policy/policy.requests.ts';
+import { selfSignedCertificate } from './shared/certificates.ts';
 import { createPeopleService, type PeopleService } from './people/people.service.ts';
 import { createSchoolsService, type SchoolsService } from './schools/schools.service.ts';
 import { createLogger } from './shared/logger.ts';
@@ -45,12 +52,18 @@ export interface Schoolgate {
   devices: DevicesService;
   /** The DNS filter's policy; `policy.snapshot(schoolId)` is what the engine is given. */
   policy: PolicyService;
+  /** Review requests sent from the block page. */
+  unblockRequests: UnblockRequests;
   auth: AuthService;
   http: App;
   /** Filter events on their way to the store. */
   events: EventWriter;
   /** The DNS filter, once `listen` has started it (config `dns.enabled`). */
   readonly dns: RunningDns | null;
+  /** The school root CA of the HTTPS block page, once `listen` has opened it (config `blockPage.rootCa`). */
+  readonly blockPageCa: SchoolCa | null;
+  /** Where the block page's own listeners answer (config `blockPage.listen`, `blockPage.httpsListen`). */
+  readonly blockPageAddresses: string[];
   /** Starts listening (web and DNS); returns the web address. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -81,24 +94,40 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const policy = createPolicyService({ store, audit, people, schools, devices });
   const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
+  const unblockRequests = createUnblockRequests({ store });
   const events = createEventWriter({ store, logger });
   let dns: RunningDns | null = null;
+  let ca: SchoolCa | null = null;
+  let blockPageListeners: BlockPageListeners | null = null;
   const metrics = createMetrics();
   registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
 
-  const tls = config.http.tls;
+  // Requests for any other host name were sent here by a blocked DNS answer: they get the block page.
+  const ownHosts = ownHostNames(config);
+  const own = (host: string) => ownHosts.has(host.toLowerCase());
+  const blockPageDeps: BlockPageDeps = {
+    engine: () => dns?.engine ?? null,
+    school: async () => (await schools.list())[0] ?? null,
+    policy,
+    requests: unblockRequests,
+    ca: () => ca,
+  };
+  const blockPage = createBlockPage(blockPageDeps);
+  const certificate = await webCertificate(config, ownHosts, logger);
   const http = await createHttpServer({
     metrics,
     logger,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
-    https: tls.certFile && tls.keyFile ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : undefined,
+    https: certificate ? { ...certificate, SNICallback: sniCallback({ ca: () => ca, own, ownContext: tls.createSecureContext(certificate) }) } : undefined,
+    // With a public URL every other name is a blocked one; without, only names the filter blocks are taken.
+    intercept: blockPage.intercept({ own, foreign: config.http.publicUrl ? 'all' : 'blocked' }),
     authenticate: auth.authenticate,
     healthCheck: async () => {
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null)],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), blockPage.routes],
   });
 
   return {
@@ -110,24 +139,64 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     people,
     devices,
     policy,
+    unblockRequests,
     auth,
     http,
     events,
     get dns() {
       return dns;
     },
+    get blockPageCa() {
+      return ca;
+    },
+    get blockPageAddresses() {
+      return blockPageListeners?.addresses ?? [];
+    },
     async listen() {
+      const bp = config.blockPage;
+      if (bp.rootCa) {
+        ca = await openSchoolCa(paths.blockPageCa, (await schools.list())[0]?.name ?? config.school.name);
+        logger.info({ fingerprint: ca.fingerprint, download: '/blocked/ca.crt' }, 'school root CA for HTTPS block pages ready: install it on managed devices');
+      }
       if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy, events });
+      if (bp.listen.length || bp.httpsListen.length) {
+        blockPageListeners = await startBlockPageListeners({ listen: bp.listen, httpsListen: bp.httpsListen, ca, logger, trustProxy: config.http.trustProxy, deps: blockPageDeps });
+        logger.info({ addresses: blockPageListeners.addresses }, 'block page listening');
+      }
       const address = await http.listen({ host: config.http.host, port: config.http.port });
       return address;
     },
     async close() {
+      await blockPageListeners?.close();
       await http.close();
       await dns?.close();
       await events.close();
       await store.close();
     },
   };
+}
+
+/**
+ * Host names that reach the web app itself (everything else is a blocked
+ * name sent to the block page): the public URL's host, the configured
+ * address, this machine's name and `localhost`. Addresses are always ours.
+ */
+function ownHostNames(config: Config): Set<string> {
+  const names = new Set(['localhost', os.hostname().toLowerCase(), os.hostname().toLowerCase().split('.')[0]]);
+  if (config.http.publicUrl) names.add(new URL(config.http.publicUrl).hostname.toLowerCase());
+  names.add(config.http.host.toLowerCase());
+  return names;
+}
+
+/** The web server's certificate: the configured files, or a self-signed one made at first start (`http.selfSignedTls`), or none. */
+async function webCertificate(config: Config, ownHosts: Set<string>, logger: Logger): Promise<{ cert: Buffer; key: Buffer } | null> {
+  const files = config.http.tls;
+  if (files.certFile && files.keyFile) return { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+  if (!config.http.selfSignedTls) return null;
+  const hostNames = [...ownHosts].filter((n) => n && n !== '0.0.0.0' && n !== '::');
+  const made = await selfSignedCertificate(dataPaths(config).tlsDir, [...hostNames, '127.0.0.1', '::1']);
+  if (made.made) logger.warn({ dir: dataPaths(config).tlsDir, names: hostNames }, 'made a self-signed certificate for HTTPS and DoH: browsers and devices will warn until it is replaced by a trusted one (http.tls.certFile, http.tls.keyFile)');
+  return { cert: made.cert, key: made.key };
 }
 
 /** The DNS filter of a running Schoolgate. */

@@ -18,7 +18,7 @@ const OWNER: Record<string, string> = {
   accounts: 'auth', account_roles: 'auth', recovery_codes: 'auth', sessions: 'auth', sso_identities: 'auth',
   audit_log: 'audit',
   filter_group_policies: 'policy', filter_entries: 'policy', filter_schedules: 'policy', school_calendar: 'policy',
-  filter_exemptions: 'policy', filter_sanctions: 'policy', filter_settings: 'policy', filter_snapshot_state: 'policy',
+  filter_exemptions: 'policy', filter_sanctions: 'policy', filter_settings: 'policy', filter_snapshot_state: 'policy', unblock_requests: 'policy',
   devices: 'devices',
   filter_events: 'monitor',
 };

@@ -41,6 +41,8 @@ export const configSchema = z.object({
       bodyLimit: z.coerce.number().int().positive().default(10 * 1024 * 1024),
       trustProxy: flag().default(false),
       tls: tlsFiles(),
+      /** Without tls.certFile/keyFile: serve HTTPS (and DoH) with a self-signed certificate made at first start in `<dataDir>/tls`. */
+      selfSignedTls: flag().default(false),
     })
     .prefault({}),
   store: z
@@ -116,6 +118,16 @@ export const configSchema = z.object({
       tls: tlsFiles(),
     })
     .prefault({}),
+  blockPage: z
+    .object({
+      /** Listeners that show only the block page over HTTP, `HOST:PORT` each; production: `0.0.0.0:80` on the address blocked names point to. */
+      listen: list().default([]),
+      /** The same over HTTPS with certificates from the school root CA; production: `0.0.0.0:443`. Needs rootCa. */
+      httpsListen: list().default([]),
+      /** Make (once) and use a school root CA so HTTPS blocks show the block page on devices that trust it. */
+      rootCa: flag().default(false),
+    })
+    .prefault({}),
   monitor: z
     .object({
       /** Days filter events are kept. */
@@ -132,6 +144,9 @@ export const configSchema = z.object({
 }).superRefine((config, ctx) => {
   if (config.dns.tlsListen.length > 0 && !(config.dns.tls.certFile && config.dns.tls.keyFile)) {
     ctx.addIssue({ code: 'custom', path: ['dns', 'tlsListen'], message: 'needs dns.tls.certFile and dns.tls.keyFile' });
+  }
+  if (config.blockPage.httpsListen.length > 0 && !config.blockPage.rootCa) {
+    ctx.addIssue({ code: 'custom', path: ['blockPage', 'httpsListen'], message: 'needs blockPage.rootCa: true (the HTTPS block page issues its certificates from the school root CA)' });
   }
   if (config.store.driver === 'postgres' && !config.store.postgresUrl) {
     ctx.addIssue({ code: 'custom', path: ['store', 'postgresUrl'], message: 'is required when store.driver is postgres' });

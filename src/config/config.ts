@@ -143,7 +143,10 @@ export function dataPaths(config: Config) {
     sessionKey: path.join(dir, 'secrets', 'session.key'),
     /** AES-256-GCM key for TOTP secrets and the SSO state cookie (created on first use). */
     totpKey: path.join(dir, 'secrets', 'totp.key'),
+    /** The self-signed web certificate made at first start (`http.selfSignedTls`). */
     tlsDir: path.join(dir, 'tls'),
+    /** The school root CA for HTTPS block pages (`blockPage.rootCa`). */
+    blockPageCa: path.join(dir, 'secrets', 'block-page-ca'),
     /** The compiled category catalog the DNS filter loads (written by the lists module, or the demo). */
     catalog: path.join(dir, 'catalog', 'catalog.bin'),
   };

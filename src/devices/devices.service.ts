@@ -13,6 +13,7 @@ import type { Actor, AuditLog } from '../audit/audit.service.ts';
 import type { PeopleService } from '../people/people.service.ts';
 import type { SchoolsService } from '../schools/schools.service.ts';
 import { conflict, type Issue, invalid, notFound } from '../shared/errors.ts';
+import { parseOrThrow } from '../shared/schema.ts';
 import { nowIso } from '../store/column-types.ts';
 import type { Database, Db, Store } from '../store/store.ts';
 import { appleDohProfile } from './devices.mobileconfig.ts';
@@ -108,14 +109,6 @@ function present(row: DevicesTable): Device {
   };
 }
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues: Issue[] = parsed.error.issues.map((i) => ({ where: i.path.map(String).join('.') || '(input)', message: i.message }));
-    throw invalid(`The ${what} is not valid: ${issues.map((i) => `${i.where} ${i.message}`).join('; ')}`, issues);
-  }
-  return parsed.data;
-}
 
 const slug = (text: string) => text.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'device';
 

@@ -10,11 +10,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FilterEvent } from './events.ts';
+import type { Explanation } from './pipeline.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import type { Transport } from './transport.ts';
 import type { EngineStats, HostPort, WorkerConfig, WorkerReply, WorkerRequest } from './worker.ts';
 
 export type { EngineStats, WorkerConfig } from './worker.ts';
+export type { Explanation } from './pipeline.ts';
 
 /** Where the workers listen (the real ports when 0 was asked for). */
 export interface Bound {
@@ -41,6 +43,8 @@ export interface FilterEngine {
   ready(): Promise<Bound>;
   /** Answers one query through a worker (DoH). */
   resolve(packet: Uint8Array, context: { address: string; token: string | null; transport: Transport }): Promise<Uint8Array | null>;
+  /** Why `name` is (or is not) blocked for the client at `address` now: the block page asks this. Null before the policy is loaded. */
+  explain(name: string, context: { address: string; token: string | null }): Promise<Explanation | null>;
   /** Counters summed over the workers (updated about once a second). */
   stats(): EngineStats;
   close(): Promise<void>;
@@ -123,6 +127,10 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
       const worker = workers[nextWorker++ % workers.length];
       const reply = await ask(worker, { type: 'resolve', request: nextRequest++, packet, ...context });
       return reply.type === 'answer' ? reply.answer : null;
+    },
+    async explain(name, context) {
+      const reply = await ask(workers[nextWorker++ % workers.length], { type: 'explain', request: nextRequest++, name, ...context });
+      return reply.type === 'explained' ? reply.explanation : null;
     },
     stats() {
       const total: EngineStats = {} as EngineStats;

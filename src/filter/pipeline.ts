@@ -10,6 +10,7 @@
  * decides for each client on every query.
  */
 import type { Catalog } from './catalog.ts';
+import { CATEGORY_KEYS, type CategoryKey } from './categories.ts';
 import { type AnswerCache, cacheKey } from './cache.ts';
 import type { Decision, DecisionKind } from './decision.ts';
 import { type EventBuffer } from './events.ts';
@@ -71,8 +72,28 @@ export interface PipelineDeps {
   maxUdpSize: number;
 }
 
+/** Why a name is blocked for a client, for the block page (no answer is sent, nothing is recorded). */
+export interface Explanation {
+  /** Whether the filter knows the client (a school network, a device or person token). */
+  identified: boolean;
+  personId: string | null;
+  deviceId: string | null;
+  networkId: string | null;
+  groupId: string | null;
+  groupName: string | null;
+  /** The decision an A query for the name gets now. */
+  decision: Decision;
+  /** Every category the catalog puts the name in, whoever asks. */
+  categories: CategoryKey[];
+  /** The list entry (the name or a parent) behind those categories. */
+  listEntry: string | null;
+  policyVersion: number;
+}
+
 export interface Pipeline {
   handle: QueryHandler;
+  /** The decision for `name` as the client at `address` (or with `token`) would get it now; null before the policy is loaded. */
+  explain(name: string, context: { address: string; token: string | null }): Explanation | null;
   setPolicy(snapshot: PolicySnapshot): void;
   setCatalog(catalog: Catalog): void;
   /** Whether both a policy and a catalog are loaded (before that, nothing is answered). */
@@ -330,8 +351,30 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   };
 
+  function explain(name: string, context: { address: string; token: string | null }): Explanation | null {
+    if (!policy || !catalog || !identifier || !snapshot) return null;
+    const identity = context.token !== null ? identifier.byToken(context.token, context.address) : identifier.byAddress(context.address);
+    // Someone the filter does not know (a home network, a phone on mobile data) sees what the lists say, as a visitor would.
+    const client = clientOf(identity ?? { personId: null, deviceId: null, networkId: null, groupIds: [], rateLimited: true });
+    const bits = catalog.lookup(name);
+    const categories = CATEGORY_KEYS.filter((_, bit) => (bits >>> bit) & 1);
+    return {
+      identified: identity !== null,
+      personId: identity?.personId ?? null,
+      deviceId: identity?.deviceId ?? null,
+      networkId: identity?.networkId ?? null,
+      groupId: client.group?.id ?? null,
+      groupName: client.group?.name ?? null,
+      decision: { ...policy.decide(name, QTYPE.A, client, catalog, Date.now()) },
+      categories,
+      listEntry: bits ? catalog.matchedEntry(name, bits) : null,
+      policyVersion: snapshot.version,
+    };
+  }
+
   return {
     handle,
+    explain,
     setPolicy(next) {
       snapshot = next;
       policy = compilePolicy(next);

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createAnswerCache } from './cache.ts';
 import { catalogFromShared } from './catalog.ts';
 import { EventBuffer, type FilterEvent } from './events.ts';
-import { createPipeline, newCounters, type PipelineCounters } from './pipeline.ts';
+import { createPipeline, type Explanation, newCounters, type PipelineCounters } from './pipeline.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { type Listener, listenStream, listenUdp, type Transport, type TransportCounters } from './transport.ts';
@@ -42,6 +42,7 @@ export type WorkerRequest =
   | { type: 'policy'; request: number; snapshot: PolicySnapshot }
   | { type: 'catalog'; request: number; buffer: SharedArrayBuffer }
   | { type: 'resolve'; request: number; packet: Uint8Array; address: string; token: string | null; transport: Transport }
+  | { type: 'explain'; request: number; name: string; address: string; token: string | null }
   | { type: 'stop'; request: number };
 
 export type WorkerReply =
@@ -51,7 +52,8 @@ export type WorkerReply =
   | { type: 'stats'; stats: EngineStats }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; request: number }
-  | { type: 'answer'; request: number; answer: Uint8Array | null };
+  | { type: 'answer'; request: number; answer: Uint8Array | null }
+  | { type: 'explained'; request: number; explanation: Explanation | null };
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
@@ -133,6 +135,9 @@ port.on('message', async (message: WorkerRequest) => {
       post({ type: 'answer', request: message.request, answer });
       break;
     }
+    case 'explain':
+      post({ type: 'explained', request: message.request, explanation: pipeline.explain(message.name, message) });
+      break;
     case 'stop':
       clearInterval(timer);
       flush();

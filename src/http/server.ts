@@ -4,6 +4,7 @@
  * routes as plain functions; nothing here knows a module's rules.
  */
 import { existsSync } from 'node:fs';
+import type { SecureContext } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
@@ -11,7 +12,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -50,7 +51,10 @@ export interface HttpServerOptions {
   logger: Logger;
   bodyLimit: number;
   trustProxy: boolean;
-  https?: { cert: Buffer; key: Buffer };
+  /** HTTPS: a certificate and key, and optionally a per-name certificate (the block page's school CA). */
+  https?: { cert: Buffer | string; key: Buffer | string; SNICallback?: (servername: string, done: (error: Error | null, context?: SecureContext) => void) => void };
+  /** Runs on every request before the guard; may answer it (the block page takes requests for blocked host names). */
+  intercept?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   authenticate: Authenticate;
   routes: RouteModule[];
   /** The built React app (web/dist); served when present. */
@@ -147,6 +151,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
 
   // The guard runs before the body is parsed or validated: a caller who may not
   // use a route learns nothing from it and cannot make the server read a large body.
+  if (options.intercept) app.addHook('onRequest', options.intercept);
   app.addHook('onRequest', guard(options.authenticate));
 
   app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {

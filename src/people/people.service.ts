@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AuditLog } from '../audit/audit.service.ts';
 import { conflict, type Issue, invalid, notFound } from '../shared/errors.ts';
+import { parseOrThrow } from '../shared/schema.ts';
 import { nowIso } from '../store/column-types.ts';
 import type { Db, Store } from '../store/store.ts';
 import { parseCidr } from '../shared/cidr.ts';
@@ -201,18 +202,7 @@ export interface PeopleService {
 }
 
 /** Turns a zod failure into a validation error whose issues name the fields. */
-function zodIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] {
-  return error.issues.map((i) => ({ where: i.path.map(String).join('.') || '(input)', message: i.message }));
-}
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = zodIssues(parsed.error);
-    throw invalid(`The ${what} is not valid: ${issues.map((i) => `${i.where} ${i.message}`).join('; ')}`, issues);
-  }
-  return parsed.data;
-}
 
 /** Rules across fields, checked on the person as it would be stored. */
 function personRuleIssues(row: PeopleTable, today: string): Issue[] {

@@ -124,7 +124,15 @@ export async function seedDemoPolicy(app: Schoolgate, school: School, groups: { 
 
   await policy.setCalendar(actor, school.id, { ...demoCalendar(academicYearOf(localDate(school.timezone))), reason: REASON });
   // A client on a school network that names no group gets the strictest everyday policy.
-  await policy.updateSettings(actor, school.id, { defaultGroupId: groups.pupils, reason: REASON });
+  // Blocked names point at this machine, so the block page shows (on the web app's port in the demo; ports 80 and 443 in production).
+  await policy.updateSettings(actor, school.id, {
+    defaultGroupId: groups.pupils,
+    blockAnswer: 'address',
+    blockIpv4: '127.0.0.1',
+    blockIpv6: '::1',
+    blockPageContact: 'Ask your teacher, or email the IT office at ict@oakfield.example.',
+    reason: REASON,
+  });
 
   await app.devices.create(actor, school.id, { name: 'Library iPad 3', platform: 'ipados', assetTag: 'OAK-IPAD-003', groupId: groups.pupils, ownerId: null });
 }

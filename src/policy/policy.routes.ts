@@ -25,6 +25,7 @@ import {
   settingsJson,
 } from './policy.schema.ts';
 import type { PolicyService } from './policy.service.ts';
+import { unblockRequestJson, type UnblockRequests } from './policy.requests.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const ok = z.object({ ok: z.literal(true) });
@@ -32,8 +33,23 @@ const activeQuery = z.object({ include: z.enum(['active', 'all']).default('activ
 const tags = ['filter'];
 
 /** Mounts the filter policy routes under /api/filter. */
-export function policyRoutes(policy: PolicyService) {
+export function policyRoutes(policy: PolicyService, requests: UnblockRequests) {
   return (app: App) => {
+    // ---- review requests from the block page ----
+    app.get(
+      '/api/filter/unblock-requests',
+      {
+        config: { access: 'filter.policy.read' },
+        schema: {
+          tags,
+          summary: 'Requests to review a block, sent from the block page, newest first',
+          querystring: z.object({ status: z.enum(['open', 'approved', 'refused']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+          response: { 200: z.object({ items: z.array(unblockRequestJson) }) },
+        },
+      },
+      async (request) => ({ items: await requests.list(callerOf(request).schoolId, { status: request.query.status ?? null, limit: request.query.limit }) }),
+    );
+
     // ---- group policies ----
     app.get(
       '/api/filter/groups',

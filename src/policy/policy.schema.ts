@@ -147,6 +147,10 @@ export const settingsInputSchema = z.object({
     .refine((v) => Buffer.byteLength(v, 'utf8') >= 8 && Buffer.byteLength(v, 'utf8') <= 32, 'must be 8 to 32 characters (the ChromeOS salt limits; letters outside plain ASCII count as 2 to 4)')
     .nullish(),
   trustedForwarders: z.array(cidrText).max(100).optional(),
+  /** The monitoring notice on the block page (null or empty: the built-in wording). */
+  blockPageNotice: z.string().trim().max(1000).nullish(),
+  /** Who to ask about a block, e.g. "Ask Mr Patel in IT (room 14) or email ict@school.example". */
+  blockPageContact: z.string().trim().max(300).nullish(),
   conditionalForwarders: z
     .array(
       z.object({
@@ -261,6 +265,8 @@ export const settingsJson = z.object({
   chromeosSaltSet: z.boolean(),
   trustedForwarders: z.array(z.string()),
   conditionalForwarders: z.array(z.object({ zone: z.string(), servers: z.array(z.string()) })),
+  blockPageNotice: z.string().nullable(),
+  blockPageContact: z.string().nullable(),
   updatedAt: z.string().nullable(),
   updatedBy: z.string().nullable(),
 });

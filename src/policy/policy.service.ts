@@ -24,6 +24,7 @@ import type { GroupKind } from '../people/people.tables.ts';
 import type { SchoolsService } from '../schools/schools.service.ts';
 import { parseCidr } from '../shared/cidr.ts';
 import { conflict, DomainError, type Issue, invalid, notFound } from '../shared/errors.ts';
+import { zodIssues } from '../shared/schema.ts';
 import type { Database, Store } from '../store/store.ts';
 import { BUILT_IN_NEVER_BLOCK, isBuiltInNeverBlock } from './policy.never-block.ts';
 import {
@@ -132,6 +133,10 @@ export interface SettingsView {
   chromeosSaltSet: boolean;
   trustedForwarders: string[];
   conditionalForwarders: { zone: string; servers: string[] }[];
+  /** The monitoring notice on the block page; null for the built-in wording. */
+  blockPageNotice: string | null;
+  /** Who to ask about a block (shown on the block page). */
+  blockPageContact: string | null;
   updatedAt: string | null;
   updatedBy: string | null;
 }
@@ -219,10 +224,8 @@ const DEFAULT_SETTINGS = { blockAnswer: 'null', blockIpv4: null, blockIpv6: null
 /** Longest an exemption or sanction may run: longer changes belong in the policy itself. */
 const MAX_DAYS = 366;
 
-function zodIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] {
-  return error.issues.map((i) => ({ where: i.path.map(String).join('.') || '(input)', message: i.message }));
-}
 
+/** Like the shared `parseOrThrow`, but leads with `illegal` when that is the problem. */
 function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidWith(`The ${what} is not valid`, zodIssues(parsed.error));
@@ -332,6 +335,8 @@ export function createPolicyService(deps: PolicyDeps): PolicyService {
       chromeosSaltSet: Boolean(row?.chromeos_salt),
       trustedForwarders: row ? json<string[]>(row.trusted_forwarders) : [],
       conditionalForwarders: row ? json<{ zone: string; servers: string[] }[]>(row.conditional_forwarders) : [],
+      blockPageNotice: row?.block_page_notice ?? null,
+      blockPageContact: row?.block_page_contact ?? null,
       updatedAt: row?.updated_at ?? null,
       updatedBy: row?.updated_by ?? null,
     };
@@ -738,6 +743,8 @@ export function createPolicyService(deps: PolicyDeps): PolicyService {
           chromeos_salt: data.chromeosSalt !== undefined ? data.chromeosSalt ?? null : before?.chromeos_salt ?? null,
           trusted_forwarders: JSON.stringify(data.trustedForwarders !== undefined ? trusted : old.trustedForwarders),
           conditional_forwarders: JSON.stringify(data.conditionalForwarders ?? old.conditionalForwarders),
+          block_page_notice: data.blockPageNotice !== undefined ? data.blockPageNotice || null : old.blockPageNotice,
+          block_page_contact: data.blockPageContact !== undefined ? data.blockPageContact || null : old.blockPageContact,
           updated_at: new Date().toISOString(),
           updated_by: actor.label,
         };
@@ -747,7 +754,7 @@ export function createPolicyService(deps: PolicyDeps): PolicyService {
         await store.upsertSettings(trx, row, before !== undefined);
         const next = presentSettings(row);
         const changes: Record<string, unknown> = {};
-        for (const field of ['blockAnswer', 'blockIpv4', 'blockIpv6', 'blockedTtl', 'defaultGroupId'] as const) {
+        for (const field of ['blockAnswer', 'blockIpv4', 'blockIpv6', 'blockedTtl', 'defaultGroupId', 'blockPageNotice', 'blockPageContact'] as const) {
           if (old[field] !== next[field]) changes[field] = { from: old[field], to: next[field] };
         }
         for (const field of ['trustedForwarders', 'conditionalForwarders'] as const) {

@@ -14,6 +14,7 @@ import type {
   FilterSettingsTable,
   FilterSnapshotStateTable,
   SchoolCalendarTable,
+  UnblockRequestsTable,
 } from './policy.tables.ts';
 
 // ---- group policies ---------------------------------------------------------
@@ -200,4 +201,42 @@ export async function advanceSnapshotState(db: Db, schoolId: string, previous: F
     .where('school_id', '=', schoolId)
     .where('version', '=', previous.version)
     .execute();
+}
+
+// ---- unblock requests ---------------------------------------------------------
+
+export async function insertUnblockRequest(db: Db, row: UnblockRequestsTable): Promise<void> {
+  await db.insertInto('unblock_requests').values(row).execute();
+}
+
+/** A school's requests, newest first. */
+export async function unblockRequests(db: Db, schoolId: string, status: UnblockRequestsTable['status'] | null, limit: number): Promise<UnblockRequestsTable[]> {
+  let query = db.selectFrom('unblock_requests').selectAll().where('school_id', '=', schoolId);
+  if (status) query = query.where('status', '=', status);
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+/** The open request a client already sent for a site since a time, if any (a second click is not a second request). */
+export async function openRequestFrom(db: Db, schoolId: string, clientAddress: string, site: string, since: string): Promise<UnblockRequestsTable | undefined> {
+  return db
+    .selectFrom('unblock_requests')
+    .selectAll()
+    .where('school_id', '=', schoolId)
+    .where('client_address', '=', clientAddress)
+    .where('site', '=', site)
+    .where('status', '=', 'open')
+    .where('created_at', '>=', since)
+    .executeTakeFirst();
+}
+
+/** How many requests a client sent since a time. */
+export async function countRequestsFrom(db: Db, schoolId: string, clientAddress: string, since: string): Promise<number> {
+  const row = await db
+    .selectFrom('unblock_requests')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('school_id', '=', schoolId)
+    .where('client_address', '=', clientAddress)
+    .where('created_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -107,6 +107,10 @@ export interface FilterSettingsTable {
   trusted_forwarders: string;
   /** JSON `{ zone, servers }[]`. */
   conditional_forwarders: string;
+  /** The monitoring notice on the block page (the built-in wording when null). */
+  block_page_notice: string | null;
+  /** Who to ask about a block, shown on the block page. */
+  block_page_contact: string | null;
   updated_at: string;
   updated_by: string;
 }
@@ -117,4 +121,33 @@ export interface FilterSnapshotStateTable {
   version: number;
   content_hash: string;
   changed_at: string;
+}
+
+/**
+ * A request to review a block, sent from the block page (or later the app).
+ * Who asked is what the filter saw (network, device, person); the name the
+ * requester typed is only what they typed. Kept with its outcome.
+ */
+export interface UnblockRequestsTable {
+  id: string;
+  school_id: string;
+  site: string;
+  /** JSON `CategoryKey[]`: the categories the lists put the site in when asked. */
+  categories: string;
+  /** The rule that blocked it (`category`, `deny_entry`, …) and the reason shown. */
+  rule: string;
+  reason: string;
+  client_address: string;
+  network_id: string | null;
+  device_id: string | null;
+  person_id: string | null;
+  group_id: string | null;
+  requester_name: string | null;
+  message: string;
+  status: 'open' | 'approved' | 'refused';
+  created_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  exemption_id: string | null;
 }

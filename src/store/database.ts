@@ -29,6 +29,7 @@ import type {
   FilterSettingsTable,
   FilterSnapshotStateTable,
   SchoolCalendarTable,
+  UnblockRequestsTable,
 } from '../policy/policy.tables.ts';
 import type { SchoolsTable } from '../schools/schools.tables.ts';
 
@@ -48,6 +49,7 @@ export interface Database {
   audit_log: AuditLogTable;
   filter_group_policies: FilterGroupPoliciesTable;
   filter_entries: FilterEntriesTable;
+  unblock_requests: UnblockRequestsTable;
   filter_schedules: FilterSchedulesTable;
   school_calendar: SchoolCalendarTable;
   filter_exemptions: FilterExemptionsTable;
