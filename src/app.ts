@@ -3,7 +3,7 @@
  * and wires them together with plain factories. Nothing else constructs a
  * service; the CLI and the tests go through `createSchoolgate`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -209,7 +209,7 @@ export interface RunningDns {
   close(): Promise<void>;
 }
 
-/** How often the policy is re-read even without a change notice (people and network changes). */
+/** How often the policy is re-read even without a change notice (people and network changes), and the catalog file checked for a new build. */
 const POLICY_POLL_MS = 3000;
 const RETENTION_EVERY_MS = 3_600_000;
 
@@ -244,15 +244,34 @@ async function startDns(deps: { config: Config; logger: Logger; schools: Schools
     onLog: (level, message) => logger[level](message),
   });
 
+  // The catalog is reloaded whenever its file changes (`schoolgate lists sync` writes a new one
+  // atomically); a catalog that cannot be read leaves the one in service as it is.
   const catalogFile = dataPaths(config).catalog;
-  let catalog;
-  try {
-    catalog = loadCatalog(catalogFile);
-    logger.info({ names: catalog.size, bytesPerName: +(catalog.bytes / Math.max(1, catalog.size)).toFixed(1) }, 'category catalog loaded');
-  } catch (error) {
-    catalog = emptyCatalog();
-    logger.warn({ file: catalogFile, reason: (error as Error).message }, 'no category catalog: only allow/deny entries, bypass names and the illegal test name apply until lists are loaded');
-  }
+  let catalogStamp = '';
+  const reloadCatalog = async (first: boolean) => {
+    let stamp = '';
+    try {
+      const info = statSync(catalogFile);
+      stamp = `${info.mtimeMs}:${info.size}`;
+    } catch {
+      stamp = 'none';
+    }
+    if (stamp === catalogStamp) return;
+    catalogStamp = stamp;
+    let catalog;
+    try {
+      catalog = loadCatalog(catalogFile);
+    } catch (error) {
+      if (!first) {
+        logger.error({ file: catalogFile, reason: (error as Error).message }, 'the new category catalog cannot be loaded: the one in service stays');
+        return;
+      }
+      catalog = emptyCatalog();
+      logger.warn({ file: catalogFile, reason: (error as Error).message }, 'no category catalog: only allow/deny entries, bypass names and the illegal test name apply until lists are loaded (schoolgate lists sync)');
+    }
+    await engine.setCatalog(catalog.buffer);
+    logger.info({ names: catalog.size, bytesPerName: +(catalog.bytes / Math.max(1, catalog.size)).toFixed(1) }, first ? 'category catalog loaded' : 'new category catalog in service');
+  };
   let version = -1;
   const refresh = async () => {
     const snapshot = await policy.snapshot(school.id);
@@ -261,14 +280,17 @@ async function startDns(deps: { config: Config; logger: Logger; schools: Schools
     await engine.setPolicy(snapshot);
     logger.info({ version }, 'filter policy sent to the DNS workers');
   };
-  await Promise.all([engine.setCatalog(catalog.buffer), refresh()]);
+  await Promise.all([reloadCatalog(true), refresh()]);
   const bound = await engine.ready();
   logger.info({ udp: bound.udp, dot: bound.dot }, 'DNS filter listening');
 
   const unsubscribe = policy.onChange((schoolId) => {
     if (schoolId === school.id) refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy'));
   });
-  const poll = setInterval(() => refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy')), POLICY_POLL_MS);
+  const poll = setInterval(() => {
+    refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy'));
+    reloadCatalog(false).catch((error) => logger.error({ err: error }, 'could not swap the category catalog'));
+  }, POLICY_POLL_MS);
   const prune = setInterval(() => {
     events.prune(config.monitor.retentionDays).then(
       (deleted) => deleted && logger.info({ deleted, days: config.monitor.retentionDays }, 'old filter events deleted'),

@@ -149,6 +149,8 @@ export function dataPaths(config: Config) {
     blockPageCa: path.join(dir, 'secrets', 'block-page-ca'),
     /** The compiled category catalog the DNS filter loads (written by the lists module, or the demo). */
     catalog: path.join(dir, 'catalog', 'catalog.bin'),
+    /** Last good copies of the category lists the catalog is compiled from, and their state. */
+    lists: path.join(dir, 'lists'),
   };
 }
 

@@ -3,10 +3,10 @@
  * a fresh demo install shows filtering for pupils and staff without
  * downloading anything. Real installs load real lists (the lists module).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CategoryKey } from '../filter/categories.ts';
-import { catalogFromEntries } from '../filter/catalog.ts';
+import { buildCatalog } from '../filter/catalog-build.ts';
 
 export const DEMO_LISTS: Partial<Record<CategoryKey, string[]>> = {
   pornography: ['pornhub.com', 'xvideos.com', 'xhamster.com', 'onlyfans.com'],
@@ -24,12 +24,21 @@ export const DEMO_LISTS: Partial<Record<CategoryKey, string[]>> = {
   drugs: ['erowid.org'],
 };
 
-/** Writes the demo catalog where the filter loads it (atomically). Returns the number of names. */
-export function writeDemoCatalog(file: string): number {
-  const entries = Object.entries(DEMO_LISTS).flatMap(([category, names]) => names.map((name) => ({ name, category: category as CategoryKey })));
-  const catalog = catalogFromEntries(entries);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, new Uint8Array(catalog.buffer));
-  renameSync(`${file}.tmp`, file);
-  return catalog.size;
+/**
+ * Compiles the demo lists into the catalog the filter loads (with its "why"
+ * index, so `schoolgate lists why` works on the demo), unless a catalog is
+ * already there: lists synced before the demo was seeded are kept. Returns
+ * the number of names, or null when an existing catalog was kept.
+ */
+export async function writeDemoCatalog(catalogFile: string, listsDir: string): Promise<number | null> {
+  if (existsSync(catalogFile)) return null;
+  const dir = path.join(listsDir, 'demo');
+  mkdirSync(dir, { recursive: true });
+  const sources = Object.entries(DEMO_LISTS).map(([category, names]) => {
+    const file = path.join(dir, `${category}.txt`);
+    writeFileSync(file, `# Schoolgate demo list: ${category}\n${names.join('\n')}\n`);
+    return { name: `demo:${category}`, category: category as CategoryKey, format: 'plain' as const, file };
+  });
+  mkdirSync(path.dirname(catalogFile), { recursive: true });
+  return (await buildCatalog({ sources, outFile: catalogFile })).names;
 }

@@ -189,7 +189,8 @@ export async function seedDemoSchool(app: Schoolgate, options: { onProgress?: (l
   say('Demo: groups (pupils, staff, governors, parents, visitors) and networks are ready');
   await seedDemoPolicy(app, school, { pupils: pupils.id, staff: staff.id, visitors: visitors.id });
   say('Demo: filter policy (pupils, staff, visitors), schedules, this year’s calendar and a library iPad are ready');
-  const names = writeDemoCatalog(dataPaths(app.config).catalog);
-  say(`Demo: category lists with ${names} well-known names (real lists come from the lists module)`);
+  const paths = dataPaths(app.config);
+  const names = await writeDemoCatalog(paths.catalog, paths.lists);
+  say(names === null ? 'Demo: the category lists already compiled are kept' : `Demo: category lists with ${names} well-known names (schoolgate lists sync loads the real ones)`);
   return school;
 }

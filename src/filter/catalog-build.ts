@@ -49,6 +49,12 @@ export interface BuildOptions {
   maxReported?: number;
 }
 
+/** How far a build is: after each list is read, then while sorting and writing. */
+export type BuildProgress =
+  | { phase: 'read'; source: string; index: number; total: number; names: number; problems: number }
+  | { phase: 'sort'; names: number }
+  | { phase: 'write'; names: number };
+
 /** A line (or a name on it) that was not used. */
 export interface RejectedLine {
   source: string;
@@ -237,7 +243,7 @@ async function writeAtomically(file: string, parts: Uint8Array[]) {
  * atomically. Throws a CatalogError for bad options or an unreadable list
  * (nothing is written then); bad lines are reported, not fatal.
  */
-export async function buildCatalog(options: BuildOptions): Promise<BuildReport> {
+export async function buildCatalog(options: BuildOptions, onProgress: (progress: BuildProgress) => void = () => {}): Promise<BuildReport> {
   const started = performance.now();
   checkOptions(options);
   const maxReported = options.maxReported ?? 100;
@@ -276,7 +282,9 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
       }
       for (const p of parsed.problems) problem(line, p.kind, p.reason, text);
     });
+    onProgress({ phase: 'read', source: source.name, index, total: options.sources.length, names: report.names, problems: report.invalid + report.unsupported });
   }
+  onProgress({ phase: 'sort', names: hi.length });
 
   // Sort by key; merge duplicates (OR the masks); one why record per (key, source).
   const n = hi.length;
@@ -323,6 +331,7 @@ export async function buildCatalog(options: BuildOptions): Promise<BuildReport> 
   encodeWhyHeader(whyBytes, records, checksum, builtAt);
 
   const whyFile = whyFileOf(options.outFile);
+  onProgress({ phase: 'write', names: count });
   try {
     // The index first: a reader that sees the new catalog finds its index (a
     // reader of the old catalog meanwhile gets a clear "rebuild" from explainName).
@@ -361,11 +370,18 @@ type WorkerReply = { ok: true; report: BuildReport } | { ok: false; code: Catalo
  * memory may stay in the process's allocator). Resolves with the report;
  * rejects with the build's CatalogError.
  */
-export function buildCatalogInWorker(options: BuildOptions, { isolation = 'thread' }: { isolation?: 'thread' | 'process' } = {}): Promise<BuildReport> {
+export function buildCatalogInWorker(
+  options: BuildOptions,
+  { isolation = 'thread', onProgress }: { isolation?: 'thread' | 'process'; onProgress?: (progress: BuildProgress) => void } = {},
+): Promise<BuildReport> {
   const script = new URL('./catalog-build.worker.ts', import.meta.url);
   return new Promise((resolve, reject) => {
     let settled = false;
-    const settle = (reply: WorkerReply) => {
+    const settle = (reply: WorkerReply | { progress: BuildProgress }) => {
+      if ('progress' in reply) {
+        onProgress?.(reply.progress);
+        return;
+      }
       if (settled) return;
       settled = true;
       if (reply.ok) resolve(reply.report);
@@ -380,14 +396,14 @@ export function buildCatalogInWorker(options: BuildOptions, { isolation = 'threa
     const stopped = (code: number | null) => fail(new Error(`the catalog build ${isolation} stopped (exit code ${code}) without a report`));
     if (isolation === 'process') {
       const child = fork(fileURLToPath(script), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.once('message', (reply) => settle(reply as WorkerReply));
+      child.on('message', (reply) => settle(reply as WorkerReply));
       child.once('error', fail);
       child.once('exit', stopped);
       child.send(options);
       return;
     }
     const worker = new Worker(script, { workerData: options });
-    worker.once('message', settle);
+    worker.on('message', settle);
     worker.once('error', fail);
     worker.once('exit', stopped);
   });

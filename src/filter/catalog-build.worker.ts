@@ -6,12 +6,12 @@
  * all of its memory back to the system).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type BuildOptions, buildCatalog } from './catalog-build.ts';
+import { type BuildOptions, type BuildProgress, buildCatalog } from './catalog-build.ts';
 import { CatalogError } from './catalog.ts';
 
-async function run(options: BuildOptions) {
+async function run(options: BuildOptions, send: (message: { progress: BuildProgress }) => void) {
   try {
-    return { ok: true, report: await buildCatalog(options) };
+    return { ok: true, report: await buildCatalog(options, (progress) => send({ progress })) };
   } catch (error) {
     const known = error instanceof CatalogError;
     return { ok: false, code: known ? error.code : null, message: error instanceof Error ? error.message : String(error), issues: known ? error.issues : [] };
@@ -19,10 +19,11 @@ async function run(options: BuildOptions) {
 }
 
 if (parentPort) {
-  parentPort.postMessage(await run(workerData as BuildOptions));
+  const port = parentPort;
+  port.postMessage(await run(workerData as BuildOptions, (message) => port.postMessage(message)));
 } else if (process.send) {
   process.once('message', async (options: BuildOptions) => {
-    const result = await run(options);
+    const result = await run(options, (message) => process.send?.(message));
     process.send?.(result, () => process.exit(0));
   });
 }

@@ -1,0 +1,133 @@
+/**
+ * `schoolgate lists sync --mirror DIR` and `schoolgate lists why NAME...`.
+ * Sync works without the web app running; a running Schoolgate notices the
+ * new catalog file and swaps to it within a few seconds.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command, CommandContext } from '../cli/command.ts';
+import { dataPaths } from '../config/config.ts';
+import { invalid } from '../shared/errors.ts';
+import { BUILT_IN_SOURCES, type BuiltInList } from './lists.sources.ts';
+import { type ListResult, mirrorCandidate, type SyncProgress, syncLists } from './lists.sync.ts';
+import { whyNames } from './lists.why.ts';
+
+/** The lists a sync brings in: every built-in block list that is on by default. */
+export function enabledLists(): BuiltInList[] {
+  return BUILT_IN_SOURCES.flatMap((s) => s.lists).filter((l) => l.use === 'block' && l.enabledByDefault);
+}
+
+const number = (n: number) => n.toLocaleString('en-GB');
+
+function progressLine(event: SyncProgress): string {
+  if (event.phase === 'check') {
+    const r = event.result;
+    return `[${event.index + 1}/${event.total}] ${r.id.padEnd(28)} ${r.status.padEnd(9)} ${number(r.names).padStart(9)} names${r.reason ? `  (${r.reason})` : ''}`;
+  }
+  const step = event.step;
+  if (step.phase === 'read') return `compiling: read ${step.index + 1}/${step.total} ${step.source} (${number(step.names)} names)`;
+  if (step.phase === 'sort') return `compiling: sorting ${number(step.names)} entries`;
+  return `compiling: writing ${number(step.names)} distinct names`;
+}
+
+/** The school `--school` names, or the first; null when there is none yet. */
+async function schoolIdOf(ctx: CommandContext, app: Awaited<ReturnType<CommandContext['app']>>): Promise<string | null> {
+  const schools = await app.schools.list();
+  const wanted = ctx.values.school as string | undefined;
+  const school = wanted ? schools.find((s) => s.id === wanted) : schools[0];
+  if (wanted && !school) throw invalid(`No school ${wanted}`);
+  return school?.id ?? null;
+}
+
+export const listsCommands: Command[] = [
+  {
+    name: 'lists sync',
+    summary: 'Bring in the category lists and compile the filter’s catalog (from an offline mirror)',
+    usage: 'lists sync --mirror DIR [--json]',
+    help: [
+      'Reads every enabled built-in list from DIR, laid out as the sources publish them',
+      '(ut1/<category>/domains.gz, blocklistproject/hosts/<list>.txt.gz,',
+      'shadowwhisperer/Lists/<List>.gz, sinfonietta/<list>.gz), checks each one, keeps it as',
+      'the last good copy in <dataDir>/lists, and compiles the catalog the filter loads.',
+      'A list that is missing, unreadable, not a list, or less than half its last size is',
+      'reported and its last good copy stays in service. A running Schoolgate picks up the',
+      'new catalog within a few seconds. Exit code 1 when any list had a problem.',
+      '',
+      '  --mirror   the directory to read the lists from',
+      '  --json     print the report as JSON',
+    ].join('\n'),
+    options: { mirror: { type: 'string' }, json: { type: 'boolean' } },
+    async run(ctx) {
+      const mirror = ctx.values.mirror as string | undefined;
+      if (!mirror) throw invalid('Say where the lists are: schoolgate lists sync --mirror DIR (downloading from the sources comes later)');
+      if (!existsSync(mirror) || !statSync(mirror).isDirectory()) throw invalid(`--mirror ${mirror}: no such directory`);
+      const paths = dataPaths(ctx.config());
+      const json = ctx.values.json === true;
+      const started = performance.now();
+      const report = await syncLists({
+        lists: enabledLists(),
+        candidate: mirrorCandidate(path.resolve(mirror)),
+        cacheDir: paths.lists,
+        catalogFile: paths.catalog,
+        onProgress: (event) => {
+          if (json) return;
+          if (event.phase === 'check') ctx.out(progressLine(event));
+          else ctx.progress(progressLine(event));
+        },
+      });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (json) {
+        ctx.out(JSON.stringify({ lists: report.lists, build: report.build && { ...report.build, rejections: report.build.rejections.slice(0, 100) }, problems: report.problems }, null, 2));
+        return report.problems.length ? 1 : 0;
+      }
+      const b = report.build;
+      if (b) {
+        ctx.out('');
+        ctx.out(`catalog: ${number(b.names)} distinct names from ${b.sources.length} lists in ${(b.durationMs / 1000).toFixed(1)} s; ${number(b.duplicatesMerged)} duplicates merged`);
+        ctx.out(`         ${(b.bytes / 1048576).toFixed(1)} MiB on disk, ${(b.tableBytes / 1048576).toFixed(1)} MiB in memory (${b.bytesPerName.toFixed(1)} bytes/name); why index ${(b.whyBytes / 1048576).toFixed(1)} MiB`);
+        ctx.out(`         ${number(b.rejected)} line(s) not used${b.rejected ? '; the first of them:' : ''}`);
+        for (const r of b.rejections.slice(0, 15)) ctx.out(`  ${r.source} line ${r.line}: ${r.reason}: ${r.text}`);
+        ctx.out('');
+        ctx.out('per list: lines read, names, distinct names in the list, lines not used');
+        for (const s of b.sources) ctx.out(`  ${s.name.padEnd(28)} ${s.category.padEnd(16)} ${number(s.lines).padStart(9)} ${number(s.names).padStart(9)} ${number(s.distinct).padStart(9)} ${number(s.invalid + s.unsupported).padStart(7)}`);
+      } else {
+        ctx.out('No list has a usable copy: the catalog in service was left as it is.');
+      }
+      const problems: ListResult[] = report.problems;
+      if (problems.length) {
+        ctx.out('');
+        ctx.out(`${problems.length} list(s) need attention:`);
+        for (const p of problems) ctx.out(`  ${p.id} (${p.file ?? 'no file'}): ${p.reason}`);
+      }
+      ctx.out(`done in ${seconds} s`);
+      return problems.length ? 1 : 0;
+    },
+  },
+  {
+    name: 'lists why',
+    summary: 'Why is a name blocked? Its categories, the list lines behind them, and a group’s decision',
+    usage: 'lists why NAME... [--group GROUP] [--json] [--school ID]',
+    help: [
+      'For each NAME: every category the lists put it in, and each matching list, entry and line',
+      '(by the name itself or a parent domain). With --group (a name or id): what the filter',
+      'decides for that group now, the rule that decided, and since when.',
+      '--json prints one object per name with name, categories, matches (and group).',
+    ].join('\n'),
+    options: { group: { type: 'string' }, json: { type: 'boolean' }, school: { type: 'string' } },
+    async run(ctx) {
+      if (!ctx.positionals.length) throw invalid('Say which names: schoolgate lists why NAME...');
+      const app = await ctx.app();
+      const results = await whyNames({ catalogFile: dataPaths(ctx.config()).catalog, policy: app.policy, schoolId: await schoolIdOf(ctx, app) }, ctx.positionals, (ctx.values.group as string | undefined) ?? null);
+      for (const r of results) {
+        if (ctx.values.json) {
+          ctx.out(JSON.stringify(r));
+          continue;
+        }
+        ctx.out(`${r.name}: ${r.categories.length ? r.categories.join(', ') : 'in no category'}`);
+        for (const m of r.matches) ctx.out(`  ${m.category.padEnd(16)} ${m.list} line ${m.line}: ${m.entry}${m.exact ? ' (exact)' : ''} (${m.via === 'name' ? 'the name itself' : 'a parent domain'})`);
+        if (r.group) ctx.out(`  for ${r.group.name}: ${r.group.kind} by ${r.group.rule}: ${r.group.reason}${r.group.since ? ` (since ${r.group.since})` : ''}`);
+      }
+      return 0;
+    },
+  },
+];
