@@ -7,22 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { selfSignedCertificate } from '../shared/certificates.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 import { startTestApp } from '../../test/support/dialects.ts';
 import { CA_FILES, openSchoolCa } from './blockpage.ca.ts';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'schoolgate-ca-'));
-  dirs.push(dir);
-  return dir;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('ca');
 
 describe('school root CA', () => {
   it('is made once, with its key readable by the owner only, and read back the same', async () => {

@@ -10,16 +10,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ROOT_DIR } from '../app.ts';
 import { dataPaths } from '../config/config.ts';
 import { seedDemoSchool } from '../demo/demo.seed.ts';
 import { CATEGORY_BIT, type CategoryKey } from '../filter/categories.ts';
 import { loadCatalog } from '../filter/catalog.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 import { startTestApp } from '../../test/support/dialects.ts';
 import { buildQuery, parseAnswer, startTestUpstream, udpExchange } from '../../test/support/dns.ts';
 import { enabledLists } from './lists.cli.ts';
@@ -29,13 +29,7 @@ import { mirrorCandidate, syncLists } from './lists.sync.ts';
 const SHARED_DATA = path.resolve(ROOT_DIR, '..', 'shared', 'data');
 const sharedSkip = existsSync(path.join(SHARED_DATA, 'MANIFEST.tsv')) ? false : `${SHARED_DATA} is not here (CI has it): the real lists are not checked`;
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'schoolgate-lists-'));
-  dirs.push(dir);
-  return dir;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('lists');
 
 describe('the built-in sources table', () => {
   it('never blocks with white or "DO NOT USE" lists, and names a category for every block list', () => {
