@@ -116,12 +116,22 @@ async function startHarness(options: { tcpIdleMs?: number; rate?: number } = {})
     onEvents: (batch) => events.push(...batch),
     onLog: () => {},
   });
-  await Promise.all([engine.setCatalog(CATALOG.buffer), engine.setPolicy(schoolSnapshot())]);
-  const bound = await engine.ready();
+  let bound;
+  try {
+    await Promise.all([engine.setCatalog(CATALOG.buffer), engine.setPolicy(schoolSnapshot())]);
+    bound = await engine.ready();
+  } catch (error) {
+    // A harness that failed to start must not leave worker threads behind: they would keep the test process alive.
+    await engine.close();
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return { upstream, engine, bound, events, ca, dir };
 }
 
-async function stopHarness(h: Harness) {
+async function stopHarness(h: Harness | undefined) {
+  if (!h) return; // its start failed, and cleaned up after itself
   await h.engine.close();
   await h.upstream.close();
   rmSync(h.dir, { recursive: true, force: true });
