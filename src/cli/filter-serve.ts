@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { buildCatalogInWorker, loadCatalog } from '../filter/catalog.ts';
 import { createFilterEngine } from '../filter/engine.ts';
-import type { FilterEvent } from '../filter/events.ts';
+import { type EventBatch, eventsToNdjson } from '../filter/events.ts';
 import { standaloneSnapshot } from '../filter/standalone.ts';
 import { parseHostPort } from '../shared/host-port.ts';
 import type { Command } from './command.ts';
@@ -91,15 +91,13 @@ export const filterServeCommand: Command = {
 
     const eventsFile = values['no-events'] ? null : createWriteStream(path.join(dir, 'events.ndjson'), { flags: 'a' });
     let shed = 0;
-    const onEvents = (events: FilterEvent[]) => {
+    const onEventBatch = (batch: EventBatch) => {
       if (!eventsFile) return;
       if (eventsFile.writableLength > MAX_EVENT_BACKLOG) {
-        shed += events.length;
+        shed += batch.count;
         return;
       }
-      let text = '';
-      for (const event of events) text += `${JSON.stringify(event)}\n`;
-      eventsFile.write(text);
+      eventsFile.write(eventsToNdjson(batch));
     };
 
     const engine = createFilterEngine({
@@ -114,7 +112,7 @@ export const filterServeCommand: Command = {
       maxUdpSize: 1232,
       eventBuffer: 50_000,
       flushMs: 250,
-      onEvents,
+      onEventBatch,
       onLog: (level, message) => (level === 'info' ? say(message) : console.error(message)),
     });
     await Promise.all([engine.setCatalog(catalog.buffer), engine.setPolicy(standaloneSnapshot())]);

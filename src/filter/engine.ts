@@ -9,7 +9,7 @@
  * policy and a catalog: before that nothing is answered (fail closed).
  */
 import { Worker } from 'node:worker_threads';
-import type { FilterEvent } from './events.ts';
+import { type EventBatch, type FilterEvent, unpackEvents } from './events.ts';
 import type { Explanation } from './pipeline.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import type { Transport } from './transport.ts';
@@ -28,8 +28,10 @@ export interface Bound {
 export interface EngineOptions extends Omit<WorkerConfig, 'index'> {
   /** Worker threads (each binds every listener with SO_REUSEPORT). */
   workers: number;
-  /** Receives batches of events (the monitor writes them). Must not throw. */
-  onEvents(events: FilterEvent[]): void;
+  /** Receives batches of events as objects (the monitor writes them). Must not throw. */
+  onEvents?(events: FilterEvent[]): void;
+  /** Receives batches of events packed as the workers send them, instead of `onEvents` (cheaper for a consumer that reads columns, such as filter serve's JSON lines). Must not throw. */
+  onEventBatch?(batch: EventBatch): void;
   /** Receives the workers' log lines. */
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
 }
@@ -53,7 +55,7 @@ export interface FilterEngine {
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 export function createFilterEngine(options: EngineOptions): FilterEngine {
-  const { workers: count, onEvents, onLog, ...config } = options;
+  const { workers: count, onEvents, onEventBatch, onLog, ...config } = options;
   const anyPort = [...config.listen, ...(config.tls?.listen ?? [])].some((l) => l.port === 0);
   if (anyPort && count > 1) throw new Error('Port 0 (any free port) works with one DNS worker only: each worker would get a different port');
   const workers: Worker[] = [];
@@ -78,7 +80,8 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
               reject(new Error(message.message));
               break;
             case 'events':
-              onEvents(message.events);
+              if (onEventBatch) onEventBatch(message.batch);
+              else onEvents?.(unpackEvents(message.batch));
               break;
             case 'stats':
               latest[index] = message.stats;

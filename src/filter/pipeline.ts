@@ -13,7 +13,7 @@ import type { Catalog } from './catalog.ts';
 import { CATEGORY_KEYS, type CategoryKey } from './categories.ts';
 import { type AnswerCache, cacheKey } from './cache.ts';
 import type { Decision, DecisionKind } from './decision.ts';
-import { type EventBuffer } from './events.ts';
+import type { EventRecorder } from './events.ts';
 import { compileIdentifier, type Identifier, type Identity } from './identify.ts';
 import { answerTargets, buildUpstreamQuery, capTtls, EDE, minTtl, prepareForClient, QUESTION_NAME, ResponseBuilder, SECTION } from './message.ts';
 import { type ClientPolicy, type CompiledPolicy, compilePolicy } from './policy.ts';
@@ -65,7 +65,7 @@ export interface PipelineDeps {
   /** Zones (lower-case, no trailing dot) sent to their own servers: Active Directory and the like. */
   forwarders: { zone: string; upstreams: Upstreams }[];
   cache: AnswerCache;
-  events: EventBuffer;
+  events: EventRecorder;
   rateLimiter: RateLimiter;
   counters: PipelineCounters;
   /** Largest UDP answer we send (RFC 6891; 1232 avoids fragmentation). */
@@ -140,27 +140,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > LATENCY_BUCKETS_MS[bucket]) bucket++;
     counters.latency[bucket]++;
     counters.latencySumMs += latencyMs;
-    events.push({
-      time: Date.now(),
-      client: flight.context.address,
-      transport: flight.context.transport,
-      networkId: flight.identity.networkId,
-      deviceId: flight.identity.deviceId,
-      personId: flight.identity.personId,
-      groupId: flight.client.groupId ?? NO_DECISION_GROUP,
-      name: flight.query.name,
-      qtype: flight.query.qtype,
-      kind: decision.kind,
-      rule: decision.rule,
-      category: decision.category,
-      reason: decision.reason,
-      matched: decision.matched,
+    events.record(
+      Date.now(),
+      flight.context.address,
+      flight.context.transport,
+      flight.identity,
+      flight.client.groupId ?? NO_DECISION_GROUP,
+      flight.query.name,
+      flight.query.qtype,
+      decision,
       rcode,
       cached,
       latencyMs,
       upstream,
-      policyVersion: snapshot!.version,
-    });
+      snapshot!.version,
+    );
   }
 
   /** The answer for a blocked or locally answered query, made up here (AD clear, short TTL, EDE when EDNS). */

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAnswerCache } from './cache.ts';
 import { catalogFromShared } from './catalog.ts';
-import { EventBuffer, type FilterEvent } from './events.ts';
+import { type EventBatch, EventRecorder, transferList } from './events.ts';
 import { createPipeline, type Explanation, newCounters, type PipelineCounters } from './pipeline.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -48,7 +48,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'listening'; udp: HostPort[]; tcp: HostPort[]; dot: HostPort[] }
   | { type: 'failed'; message: string }
-  | { type: 'events'; events: FilterEvent[] }
+  | { type: 'events'; batch: EventBatch }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; request: number }
@@ -61,7 +61,7 @@ const post = (message: WorkerReply) => port.postMessage(message);
 
 const counters = newCounters();
 const transportCounters: TransportCounters = { errors: 0, tcpConnections: 0, tcpIdleClosed: 0 };
-const events = new EventBuffer(config.eventBuffer);
+const events = new EventRecorder(config.eventBuffer);
 const cache = createAnswerCache(config.cache);
 const upstreams = createUpstreams({ servers: config.upstreams, timeoutMs: config.upstreamTimeoutMs });
 let forwarders: { zone: string; upstreams: ReturnType<typeof createUpstreams> }[] = [];
@@ -107,7 +107,7 @@ async function listenOnce() {
 
 function flush() {
   const batch = events.drain();
-  if (batch.length) post({ type: 'events', events: batch });
+  if (batch) port.postMessage({ type: 'events', batch } satisfies WorkerReply, transferList(batch));
   const stats = cache.stats();
   post({ type: 'stats', stats: { ...counters, ...transportCounters, eventsShed: events.shed, cacheEntries: stats.entries, cacheBytes: stats.bytes } });
 }

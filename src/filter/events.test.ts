@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import type { Decision } from './decision.ts';
+import { type EventBatch, EventRecorder, eventsToNdjson, type FilterEvent, transferList, unpackEvents } from './events.ts';
+
+const pupil = { networkId: 'net-1', deviceId: null, personId: null };
+const staffDevice = { networkId: null, deviceId: 'dev-7', personId: 'person-3' };
+const blocked: Decision = { kind: 'blocked', rule: 'category', reason: 'Blocked: gambling is blocked for Pupils', category: 'gambling', matched: 'bet365.com', answer: 'block_page' };
+const allowed: Decision = { kind: 'allowed', rule: 'default', reason: 'allowed', category: null, matched: null };
+
+/** The events the tests record, as objects: what unpacking must give back. */
+const EXPECTED: FilterEvent[] = [
+  { time: 1_764_000_000_123, client: '10.0.0.5', transport: 'udp', networkId: 'net-1', deviceId: null, personId: null, groupId: 'pupils', name: 'www.bet365.com', qtype: 1, kind: 'blocked', rule: 'category', category: 'gambling', reason: blocked.reason, matched: 'bet365.com', rcode: 0, cached: false, latencyMs: 0.0421, upstream: null, policyVersion: 17 },
+  { time: 1_764_000_000_124, client: '10.0.0.5', transport: 'udp', networkId: 'net-1', deviceId: null, personId: null, groupId: 'pupils', name: 'bet365.com', qtype: 28, kind: 'blocked', rule: 'category', category: 'gambling', reason: blocked.reason, matched: 'bet365.com', rcode: 0, cached: false, latencyMs: 0.05, upstream: null, policyVersion: 17 },
+  { time: 1_764_000_000_125, client: '2001:db8::9', transport: 'doh', networkId: null, deviceId: 'dev-7', personId: 'person-3', groupId: null, name: 'example.org', qtype: 65, kind: 'allowed', rule: 'default', category: null, reason: 'allowed', matched: null, rcode: 3, cached: true, latencyMs: 12.5, upstream: '192.0.2.53:53', policyVersion: 18 },
+  // A name that JSON must escape, and an upstream text with a quote: the lines must stay valid JSON.
+  { time: 1_764_000_000_126, client: '10.0.0.5', transport: 'tcp', networkId: 'net-1', deviceId: null, personId: null, groupId: 'pupils', name: 'odd\\"name.example', qtype: 16, kind: 'allowed', rule: 'default', category: null, reason: 'allowed', matched: null, rcode: 0, cached: false, latencyMs: 1, upstream: 'tls://"dns".example', policyVersion: 18 },
+];
+
+function recordAll(recorder: EventRecorder): void {
+  const e = EXPECTED;
+  recorder.record(e[0].time, e[0].client, 'udp', pupil, 'pupils', e[0].name, 1, blocked, 0, false, 0.0421, null, 17);
+  recorder.record(e[1].time, e[1].client, 'udp', pupil, 'pupils', e[1].name, 28, blocked, 0, false, 0.05, null, 17);
+  recorder.record(e[2].time, e[2].client, 'doh', staffDevice, null, e[2].name, 65, allowed, 3, true, 12.5, '192.0.2.53:53', 18);
+  recorder.record(e[3].time, e[3].client, 'tcp', pupil, 'pupils', e[3].name, 16, allowed, 0, false, 1, 'tls://"dns".example', 18);
+}
+
+describe('EventRecorder', () => {
+  it('gives back every field of every event, in order', () => {
+    const recorder = new EventRecorder(100);
+    recordAll(recorder);
+    assert.equal(recorder.size, 4);
+    const batch = recorder.drain()!;
+    assert.equal(recorder.size, 0);
+    assert.deepEqual(unpackEvents(batch), EXPECTED);
+    assert.equal(recorder.drain(), null, 'nothing waits after a drain');
+  });
+
+  it('keeps each distinct string once per batch', () => {
+    const recorder = new EventRecorder(100);
+    for (let i = 0; i < 50; i++) recorder.record(1, '10.0.0.5', 'udp', pupil, 'pupils', `n${i}.example`, 1, allowed, 0, false, 1, null, 1);
+    const batch = recorder.drain()!;
+    assert.equal(batch.names.length, 50);
+    assert.deepEqual([...batch.strings].sort(), [null, '10.0.0.5', 'allowed', 'default', 'net-1', 'pupils', 'udp'].sort());
+  });
+
+  it('writes JSON lines exactly as JSON.stringify of each event', () => {
+    const recorder = new EventRecorder(100);
+    recordAll(recorder);
+    const text = eventsToNdjson(recorder.drain()!);
+    assert.equal(text, EXPECTED.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    assert.deepEqual(text.trimEnd().split('\n').map((line) => JSON.parse(line)), EXPECTED);
+  });
+
+  it('sheds and counts events past its capacity, and records again after a drain', () => {
+    const recorder = new EventRecorder(3);
+    recordAll(recorder); // four events, room for three
+    assert.equal(recorder.shed, 1);
+    assert.deepEqual(unpackEvents(recorder.drain()!), EXPECTED.slice(0, 3));
+    recordAll(recorder);
+    assert.equal(recorder.shed, 2);
+    assert.deepEqual(unpackEvents(recorder.drain()!), EXPECTED.slice(0, 3));
+  });
+
+  it('grows past its first allocation up to its capacity', () => {
+    const recorder = new EventRecorder(5000);
+    for (let i = 0; i < 6000; i++) recorder.record(i, '10.0.0.5', 'udp', pupil, 'pupils', `n${i}.example`, 1, allowed, 0, false, 1, null, 1);
+    assert.equal(recorder.shed, 1000);
+    const events = unpackEvents(recorder.drain()!);
+    assert.equal(events.length, 5000);
+    assert.deepEqual([events[0].time, events[4999].time, events[4999].name], [0, 4999, 'n4999.example']);
+  });
+
+  it('crosses to another thread with its buffers transferred', async () => {
+    const recorder = new EventRecorder(100);
+    recordAll(recorder);
+    const batch = recorder.drain()!;
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<EventBatch>((resolve) => port2.once('message', resolve));
+    port1.postMessage(batch, transferList(batch));
+    assert.equal(batch.refs.length, 0, 'the sender no longer holds the columns');
+    assert.deepEqual(unpackEvents(await received), EXPECTED);
+    port1.close();
+  });
+});
