@@ -79,6 +79,24 @@ const pipeline = createPipeline({
 
 let listeners: Listener[] | null = null;
 
+/**
+ * UDP and TCP on one port. With port 0, TCP takes the number UDP got; when
+ * another program already holds that TCP port, both are given up and a new
+ * number is tried.
+ */
+async function listenPair(host: string, wanted: number) {
+  for (let attempt = 1; ; attempt++) {
+    const u = await listenUdp(host, wanted, pipeline.handle, transportCounters, { reusePort: true });
+    try {
+      const t = await listenStream(host, u.address.port, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs });
+      return { u, t };
+    } catch (error) {
+      await u.close();
+      if (wanted !== 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 10) throw error;
+    }
+  }
+}
+
 async function listenOnce() {
   if (listeners || !pipeline.ready) return;
   listeners = [];
@@ -86,9 +104,7 @@ async function listenOnce() {
     const udp: { host: string; port: number }[] = [];
     const tcp: { host: string; port: number }[] = [];
     for (const { host, port: p } of config.listen) {
-      const u = await listenUdp(host, p, pipeline.handle, transportCounters, { reusePort: true });
-      // TCP on the port UDP got (the same number when port 0 asked for any).
-      const t = await listenStream(host, u.address.port, pipeline.handle, transportCounters, { reusePort: true, idleMs: config.tcpIdleMs });
+      const { u, t } = await listenPair(host, p);
       listeners.push(u, t);
       udp.push(u.address);
       tcp.push(t.address);
