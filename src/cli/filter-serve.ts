@@ -14,7 +14,7 @@ import { parseHostPort } from '../shared/host-port.ts';
 import type { Command } from './command.ts';
 
 /** Events waiting to be written to the events file at most; more are shed and counted. */
-const MAX_EVENT_BACKLOG = 1 << 20; // bytes
+const MAX_EVENT_BACKLOG = 8 << 20; // bytes
 
 /** Compiles the block lists unless the compiled catalog in `dir` was made from these very files. */
 async function ensureCatalog(files: string[], dir: string, say: (line: string) => void) {

@@ -54,6 +54,24 @@ export interface FilterEngine {
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
+/**
+ * The young generation of a worker's heap, MiB. V8 lets a busy thread's grow
+ * to 64 MiB, and a worker answering tens of thousands of queries a second
+ * keeps all of it resident; almost nothing a query allocates lives past its
+ * answer, so a small one costs no throughput (bench/dns/hot-path.ts ran as
+ * fast or faster with 2-8 MiB semi-spaces) and saves most of that.
+ */
+export const WORKER_YOUNG_MB = 8;
+
+/**
+ * The old generation's ceiling for a worker: room for its answer cache (its
+ * own byte budget), the policy, the client tables and the code, with a wide
+ * margin. Only a leak reaches it; the worker then stops and is reported.
+ */
+export function workerOldGenerationMb(cacheBytes: number): number {
+  return 256 + 4 * Math.ceil(cacheBytes / 2 ** 20);
+}
+
 export function createFilterEngine(options: EngineOptions): FilterEngine {
   const { workers: count, onEvents, onEventBatch, onLog, ...config } = options;
   const anyPort = [...config.listen, ...(config.tls?.listen ?? [])].some((l) => l.port === 0);
@@ -68,7 +86,11 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
   const readiness = Promise.all(
     Array.from({ length: Math.max(1, count) }, (_, index) => {
       const workerConfig: WorkerConfig = { ...config, index };
-      const worker = new Worker(WORKER_URL, { workerData: workerConfig, name: `dns-${index}` });
+      const worker = new Worker(WORKER_URL, {
+        workerData: workerConfig,
+        name: `dns-${index}`,
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: workerOldGenerationMb(config.cache.maxBytes) },
+      });
       workers.push(worker);
       return new Promise<Bound>((resolve, reject) => {
         worker.on('message', (message: WorkerReply) => {

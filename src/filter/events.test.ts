@@ -6,7 +6,7 @@ import { type EventBatch, EventRecorder, eventsToNdjson, type FilterEvent, trans
 
 const pupil = { networkId: 'net-1', deviceId: null, personId: null };
 const staffDevice = { networkId: null, deviceId: 'dev-7', personId: 'person-3' };
-const blocked: Decision = { kind: 'blocked', rule: 'category', reason: 'Blocked: gambling is blocked for Pupils', category: 'gambling', matched: 'bet365.com', answer: 'block_page' };
+const blocked: Decision = { kind: 'blocked', rule: 'category', reason: 'Blocked: gambling is blocked for Pupils — Année 7', category: 'gambling', matched: 'bet365.com', answer: 'block_page' };
 const allowed: Decision = { kind: 'allowed', rule: 'default', reason: 'allowed', category: null, matched: null };
 
 /** The events the tests record, as objects: what unpacking must give back. */
@@ -45,12 +45,22 @@ describe('EventRecorder', () => {
     assert.deepEqual([...batch.strings].sort(), [null, '10.0.0.5', 'allowed', 'default', 'net-1', 'pupils', 'udp'].sort());
   });
 
-  it('writes JSON lines exactly as JSON.stringify of each event', () => {
+  it('writes JSON lines (UTF-8) exactly as JSON.stringify of each event', () => {
     const recorder = new EventRecorder(100);
     recordAll(recorder);
-    const text = eventsToNdjson(recorder.drain()!);
+    const text = new TextDecoder().decode(eventsToNdjson(recorder.drain()!));
     assert.equal(text, EXPECTED.map((e) => `${JSON.stringify(e)}\n`).join(''));
     assert.deepEqual(text.trimEnd().split('\n').map((line) => JSON.parse(line)), EXPECTED);
+  });
+
+  it('writes lines longer than it first allows for', () => {
+    const recorder = new EventRecorder(3000);
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.example`;
+    for (let i = 0; i < 3000; i++) recorder.record(i, '10.0.0.5', 'udp', pupil, 'pupils', `${i}.${long}`, 1, { ...blocked, matched: long, reason: `${blocked.reason} ${i}` }, 0, false, 1 / 3, null, 1);
+    const batch = recorder.drain()!;
+    const lines = new TextDecoder().decode(eventsToNdjson(batch)).trimEnd().split('\n');
+    assert.equal(lines.length, 3000);
+    assert.deepEqual(lines.map((line) => JSON.parse(line)), unpackEvents(batch));
   });
 
   it('sheds and counts events past its capacity, and records again after a drain', () => {

@@ -253,28 +253,119 @@ export function unpackEvents(batch: EventBatch): FilterEvent[] {
   return events;
 }
 
+/** Where each string field's value goes in a line: after the key at this index of `KEY_TEXT`. */
+const KEY_TEXT = [
+  '{"time":', ',"client":', ',"transport":', ',"networkId":', ',"deviceId":', ',"personId":', ',"groupId":', ',"name":', ',"qtype":', ',"kind":',
+  ',"rule":', ',"category":', ',"reason":', ',"matched":', ',"rcode":', ',"cached":', ',"latencyMs":', ',"upstream":', ',"policyVersion":',
+];
+const KEY_OF_FIELD = [1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 17];
+const utf8 = new TextEncoder();
+/** The most bytes a line takes besides its strings' JSON (keys, punctuation, six numbers of at most 24 characters, the booleans). */
+const LINE_OVERHEAD = KEY_TEXT.join('').length + 2 + 6 * 24 + 5;
+
+/** A name that JSON can hold between quotes as it is (printable ASCII without `"` or `\\`): every name the wire parser makes unless it escaped a byte. */
+function plainAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** Copies `bytes` to `at`; returns the offset after them. Short pieces by hand: a call to `set` costs more than a few byte moves. */
+function put(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length > 32) {
+    out.set(bytes, at);
+    return at + length;
+  }
+  for (let i = 0; i < length; i++) out[at + i] = bytes[i];
+  return at + length;
+}
+
+/** Copies ASCII `text` to `at`; returns the offset after it. */
+function putAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** Writes the name's JSON: the name between quotes when it needs no escapes (`json` null), else `json`. */
+function putName(out: Uint8Array, at: number, name: string, json: Uint8Array | null): number {
+  if (json) return put(out, at, json);
+  out[at] = 0x22;
+  at = putAscii(out, at + 1, name);
+  out[at] = 0x22;
+  return at + 1;
+}
+
+/** A key with its number as JSON bytes, remembered for the last number: in a batch most events share their millisecond, type, rcode and policy version. */
+class NumberText {
+  #value = Number.NaN;
+  #bytes = new Uint8Array(0);
+  readonly #key: string;
+  constructor(key: string) {
+    this.#key = key;
+  }
+  of(value: number): Uint8Array {
+    if (value !== this.#value) {
+      this.#value = value;
+      this.#bytes = utf8.encode(`${this.#key}${JSON.stringify(value)}`);
+    }
+    return this.#bytes;
+  }
+}
+
 /**
- * The batch as newline-delimited JSON, each line exactly `JSON.stringify` of
- * the event object, without making the objects: each distinct string is
- * quoted once per batch.
+ * The batch as newline-delimited JSON bytes (UTF-8), each line exactly
+ * `JSON.stringify` of the event object. Written straight into one buffer
+ * from pieces made once per batch (a key with a value), without making the
+ * objects or a string per line: filter serve's main thread does this for
+ * every answer, and the garbage of a string per line would keep its young
+ * heap large.
  */
-export function eventsToNdjson(batch: EventBatch): string {
+export function eventsToNdjson(batch: EventBatch): Uint8Array {
   const { names, strings, refs, numbers, small } = batch;
-  const json = strings.map((value) => JSON.stringify(value));
-  let text = '';
+  // `,"key":value` for each (field, string) the batch uses, made when first needed.
+  const pieces: (Uint8Array | undefined)[] = new Array(STRINGS * strings.length);
+  const piece = (field: number, ref: number): Uint8Array =>
+    (pieces[ref * STRINGS + field] ??= utf8.encode(`${KEY_TEXT[KEY_OF_FIELD[field]]}${JSON.stringify(strings[ref])}`));
+  const time = new NumberText(KEY_TEXT[0]);
+  const qtype = new NumberText(KEY_TEXT[8]);
+  const rcode = new NumberText(KEY_TEXT[14]);
+  const version = new NumberText(KEY_TEXT[18]);
+  const nameKey = utf8.encode(KEY_TEXT[7]);
+  const matchedKey = utf8.encode(KEY_TEXT[13]);
+  const cachedText = [utf8.encode(`${KEY_TEXT[15]}false${KEY_TEXT[16]}`), utf8.encode(`${KEY_TEXT[15]}true${KEY_TEXT[16]}`)];
+  let out = new Uint8Array(Math.max(4096, batch.count * 400));
+  let at = 0;
   for (let i = 0; i < batch.count; i++) {
     const r = i * STRINGS;
     const n = i * NUMBERS;
     const s = i * SMALL;
-    const name = JSON.stringify(names[i]);
+    const name = names[i];
+    const nameJson = plainAscii(name) ? null : utf8.encode(JSON.stringify(name));
     const matched = refs[r + MATCHED];
-    text +=
-      `{"time":${numbers[n]},"client":${json[refs[r + CLIENT]]},"transport":${json[refs[r + TRANSPORT]]},` +
-      `"networkId":${json[refs[r + NETWORK]]},"deviceId":${json[refs[r + DEVICE]]},"personId":${json[refs[r + PERSON]]},` +
-      `"groupId":${json[refs[r + GROUP]]},"name":${name},"qtype":${small[s]},"kind":${json[refs[r + KIND]]},` +
-      `"rule":${json[refs[r + RULE]]},"category":${json[refs[r + CATEGORY]]},"reason":${json[refs[r + REASON]]},` +
-      `"matched":${matched === SAME_AS_NAME ? name : json[matched]},"rcode":${small[s + 1]},"cached":${small[s + 2] === 1},` +
-      `"latencyMs":${JSON.stringify(numbers[n + 1])},"upstream":${json[refs[r + UPSTREAM]]},"policyVersion":${numbers[n + 2]}}\n`;
+    const latency = JSON.stringify(numbers[n + 1]);
+    let need = LINE_OVERHEAD + 2 * (nameJson ? nameJson.length : name.length + 2) + latency.length;
+    for (let f = 0; f < STRINGS; f++) if (f !== MATCHED || matched !== SAME_AS_NAME) need += piece(f, refs[r + f]).length;
+    if (at + need > out.length) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, at + need));
+      bigger.set(out.subarray(0, at));
+      out = bigger;
+    }
+    at = put(out, at, time.of(numbers[n]));
+    for (let f = CLIENT; f <= GROUP; f++) at = put(out, at, piece(f, refs[r + f]));
+    at = putName(out, put(out, at, nameKey), name, nameJson);
+    at = put(out, at, qtype.of(small[s]));
+    for (let f = KIND; f <= REASON; f++) at = put(out, at, piece(f, refs[r + f]));
+    at = matched === SAME_AS_NAME ? putName(out, put(out, at, matchedKey), name, nameJson) : put(out, at, piece(MATCHED, matched));
+    at = put(out, at, rcode.of(small[s + 1]));
+    at = put(out, at, cachedText[small[s + 2]]);
+    at = putAscii(out, at, latency);
+    at = put(out, at, piece(UPSTREAM, refs[r + UPSTREAM]));
+    at = put(out, at, version.of(numbers[n + 2]));
+    out[at++] = 0x7d; // }
+    out[at++] = 0x0a; // newline
   }
-  return text;
+  return out.subarray(0, at);
 }
