@@ -119,6 +119,8 @@ export function createBlockPage(deps: BlockPageDeps) {
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const url = request.url;
       if (url === '/blocked' || url.startsWith('/blocked/') || url.startsWith('/blocked?')) return;
+      // DNS-over-HTTPS reaches its route whatever host name the device was given for it.
+      if (url === '/dns-query' || url.startsWith('/dns-query/') || url.startsWith('/dns-query?')) return;
       const site = siteFromHost(request.headers.host);
       if (site === null || options.own(site)) {
         if (options.everything) return show(request, reply, null);

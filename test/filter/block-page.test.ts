@@ -106,6 +106,8 @@ describe('block page (demo school)', () => {
     const allowed = await request(`${t.url}/healthz`, { host: 'schoolgate.oakfield.example', from: '127.0.2.5' });
     assert.equal(allowed.status, 200);
     assert.doesNotMatch(allowed.body, /is blocked/);
+    const doh = await request(`${t.url}/dns-query?dns=${buildQuery('tinder.com', { id: 0 }).toString('base64url')}`, { host: 'tinder.com', from: '127.0.1.5' });
+    assert.equal(doh.headers['content-type'], 'application/dns-message', 'DoH is answered under any host name');
     const blockedAnyPath = await request(`${t.url}/api/auth/me`, { host: 'tinder.com', from: '127.0.1.5' });
     assert.equal(blockedAnyPath.status, 403);
     assert.match(blockedAnyPath.body, /tinder\.com is blocked/);
