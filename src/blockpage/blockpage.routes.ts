@@ -71,7 +71,8 @@ const isBlocked = (explanation: Explanation | null) => !explanation || explanati
  * The block page: its routes, and `intercept`, an `onRequest` hook (run
  * before the route guard) that answers requests for blocked host names with
  * the page, whatever their path. `/blocked/…` is never intercepted, so the
- * page's form and the CA download work from any host name.
+ * page's form and the CA download work from any host name; nor is
+ * `/dns-query`, so DNS-over-HTTPS works under any host name.
  */
 export function createBlockPage(deps: BlockPageDeps) {
   async function explain(site: string, address: string): Promise<Explanation | null> {
