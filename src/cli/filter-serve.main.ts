@@ -1,11 +1,12 @@
 /**
- * Entry point of `schoolgate filter serve` (bin/schoolgate.js picks it when
- * the first two words are `filter serve`). It loads only the filter, src/shared
- * and Node built-ins: the rest of the CLI pulls in the web app (Fastify, Kysely,
- * zod, pino...), which would cost a filter node tens of MiB and most of its
+ * Entry point of `schoolgate filter serve` (bin/schoolgate.js calls it when
+ * the first two words are `filter serve`, from the plain JavaScript copy that
+ * filter-serve.strip.js keeps). It loads only the filter, src/shared and Node
+ * built-ins: the rest of the CLI pulls in the web app (Fastify, Kysely, zod,
+ * pino...), which would cost a filter node tens of MiB and most of its
  * start-up. Anything this path does not handle itself — `--help`, a flag it
- * does not know, a misspelt command — goes to the full CLI (src/cli/main.ts),
- * so what users see is the same either way.
+ * does not know — it hands back (null) for the full CLI (src/cli/main.ts) to
+ * answer, so what users see is the same either way.
  */
 import { parseArgs } from 'node:util';
 import { DomainError, formatIssues } from '../shared/errors.ts';
@@ -49,8 +50,3 @@ export async function runFilterServe(rest: string[]): Promise<number | null> {
     return 1;
   }
 }
-
-const argv = process.argv.slice(2);
-const code = argv[0] === 'filter' && argv[1] === 'serve' ? await runFilterServe(argv.slice(2)) : null;
-if (code === null) await import('./main.ts');
-else process.exitCode = code;

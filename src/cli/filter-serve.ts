@@ -53,6 +53,8 @@ export const filterServeCommand: Command = {
     'Nothing is answered until the catalog is loaded (the filter fails closed).',
     'Events (one per answer) go to DIR/events.ndjson, shed and counted when the disk cannot keep up.',
     'Several --listen, --upstream and --block-list flags may be given.',
+    'It runs from plain JavaScript copies of its modules (node_modules/.cache/schoolgate), made',
+    'again when a source changes; SCHOOLGATE_STRIP=off runs the TypeScript sources instead.',
   ].join('\n'),
   options: {
     listen: { type: 'string', multiple: true },
