@@ -46,7 +46,7 @@ try {
   const catalog = values.catalog
     ? loadCatalog(values.catalog)
     : catalogFromEntries(fs.readFileSync(data.blockList, 'utf8').trimEnd().split('\n').map((name) => ({ name, category: 'custom' as const })));
-  const events = new EventRecorder(50_000);
+  const events = new EventRecorder(200_000);
   const counters = newCounters();
   const upstreams = createUpstreams({ servers: [`127.0.0.1:${upstreamPort}`], timeoutMs: 2000 });
   const pipeline = createPipeline({

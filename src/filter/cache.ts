@@ -10,9 +10,14 @@
  * to use; what is handed out is always a copy with its TTLs aged. Expired
  * entries stay for a stale window and are served (with TTL 30 s) only when
  * the caller says the upstreams failed (RFC 8767). A byte budget bounds
- * memory, evicting the least recently used entry first.
+ * memory, evicting entries not used lately first.
+ *
+ * A hit is the hot path of every allowed query, so what a hit needs is worked
+ * out once, when the answer is stored: where each record's TTL is (a hit
+ * rewrites them without walking the message again) and the names and
+ * addresses the policy re-checks (`targets`).
  */
-import { ageTtls, capTtls, clientSubnetScope, fullRcode, isNegativeAnswer, minTtl, setTtls } from './message.ts';
+import { type AnswerTargets, answerTargets, clientSubnetScope, fullRcode, isNegativeAnswer, minTtl, readTtl, ttlOffsets } from './message.ts';
 import { RCODE, type Query } from './wire.ts';
 
 /** Cache settings; every field has a default. */
@@ -41,6 +46,8 @@ export interface CacheHit {
   stale: boolean;
   /** Seconds the answer has left (for a stale one: the stale TTL). */
   ttl: number;
+  /** The CNAME/DNAME/SVCB target names and the addresses in its answer section (the same arrays on every hit: read them, do not change them); null when they could not be read. */
+  targets: AnswerTargets | null;
 }
 
 /** Why `set` did or did not keep an answer. */
@@ -62,40 +69,63 @@ export interface CacheStats {
   expired: number;
 }
 
+/**
+ * What an answer is cached under: the lower-case name, and the rest of the
+ * question as one number (type, class, and the DO and CD bits: an answer
+ * fetched with DNSSEC records or without validation must not be served to a
+ * client that asked otherwise). Entries are found by name first, so a hit
+ * never builds a key string.
+ */
+export interface CacheKey {
+  name: string;
+  variant: number;
+}
+
 /** The shared answer cache of one worker. */
 export interface AnswerCache {
   /** A fresh (unexpired) answer, or null. Never returns stale answers. */
-  get(key: string, nowMs: number): CacheHit | null;
+  get(key: CacheKey, nowMs: number): CacheHit | null;
   /** For when the upstreams failed: a fresh answer, or else an expired one still inside the stale window (`stale: true`, TTL 30 s). */
-  getStale(key: string, nowMs: number): CacheHit | null;
+  getStale(key: CacheKey, nowMs: number): CacheHit | null;
   /** Stores a copy of an upstream answer, unless it must not be cached (see `StoreOutcome`). */
-  set(key: string, answer: Uint8Array, nowMs: number): StoreOutcome;
-  delete(key: string): boolean;
+  set(key: CacheKey, answer: Uint8Array, nowMs: number): StoreOutcome;
+  delete(key: CacheKey): boolean;
   clear(): void;
   /** Drops entries whose stale window has ended; returns how many. Call now and then (the byte budget bounds memory anyway). */
   prune(nowMs: number): number;
   stats(): CacheStats;
 }
 
-/**
- * The cache key of a query: lower-case name, type, class, and the DO and CD
- * bits (an answer fetched with DNSSEC records or without validation must not
- * be served to a client that asked otherwise).
- */
-export function cacheKey(query: Pick<Query, 'name' | 'qtype' | 'qclass' | 'checkingDisabled' | 'edns'>): string {
-  return `${query.name}|${query.qtype}|${query.qclass}|${query.edns?.dnssecOk ? 1 : 0}${query.checkingDisabled ? 1 : 0}`;
+/** The key of a query's answer. */
+export function cacheKey(query: Pick<Query, 'name' | 'qtype' | 'qclass' | 'checkingDisabled' | 'edns'>): CacheKey {
+  return { name: query.name, variant: (query.qclass * 0x10000 + query.qtype) * 4 + (query.edns?.dnssecOk ? 2 : 0) + (query.checkingDisabled ? 1 : 0) };
 }
 
 /** Estimated bytes of a Map slot, the entry object and the key's string header, beyond the answer bytes and key characters. */
 const ENTRY_OVERHEAD = 160;
 
 interface Entry {
+  variant: number;
   answer: Uint8Array;
   storedAt: number;
   /** Seconds the entry is fresh for. */
   ttl: number;
   size: number;
+  /** Offsets of the TTL field of every record but OPT, and those TTLs as received. */
+  ttlAt: Uint16Array;
+  ttls: Uint32Array;
+  targets: AnswerTargets | null;
 }
+
+/** The entries of one name (one per variant, usually one or two). */
+interface Slot {
+  entries: Entry[];
+  /** Used since eviction last passed it: it gets a second chance then. */
+  used: boolean;
+}
+
+const AGE = 0;
+const STALE = 1;
 
 /** Creates an empty cache. */
 export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache {
@@ -106,29 +136,41 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
   const negativeDefaultTtl = options.negativeDefaultTtl ?? 60;
   const staleWindow = options.staleSeconds ?? 86_400;
   const staleTtl = options.staleTtl ?? 30;
-  const entries = new Map<string, Entry>();
+  const slots = new Map<string, Slot>();
+  let count = 0;
   const stats: CacheStats = { entries: 0, bytes: 0, hits: 0, misses: 0, staleHits: 0, stores: 0, rejected: 0, evictions: 0, expired: 0 };
 
-  const remove = (key: string, entry: Entry) => {
-    entries.delete(key);
-    stats.bytes -= entry.size;
+  const indexOf = (slot: Slot, variant: number) => {
+    const entries = slot.entries;
+    for (let i = 0; i < entries.length; i++) if (entries[i].variant === variant) return i;
+    return -1;
+  };
+  const remove = (name: string, slot: Slot, index: number) => {
+    stats.bytes -= slot.entries[index].size;
+    count--;
+    if (slot.entries.length === 1) slots.delete(name);
+    else slot.entries.splice(index, 1);
   };
   const ageOf = (entry: Entry, nowMs: number) => Math.max(0, Math.floor((nowMs - entry.storedAt) / 1000));
 
-  /** Re-inserting moves the key to the end of the Map's order: the most recently used. */
-  const touch = (key: string, entry: Entry) => {
-    entries.delete(key);
-    entries.set(key, entry);
-  };
-
-  const fresh = (key: string, entry: Entry, age: number): CacheHit => {
-    touch(key, entry);
-    stats.hits++;
+  /**
+   * A copy of the entry's answer with every TTL rewritten from the TTL as
+   * received: `AGE` lowers it by `age`, never below 0, and caps it at `left`
+   * (records whose TTL outlives the entry, after maxTtl or a negative cap,
+   * say no more than it has left); `STALE` sets it to the stale TTL.
+   */
+  const copyWithTtls = (entry: Entry, mode: number, age: number, left: number): Uint8Array => {
     const answer = new Uint8Array(entry.answer);
-    const left = entry.ttl - age;
-    ageTtls(answer, age);
-    capTtls(answer, left); // records whose TTL outlives the entry (maxTtl, negative caps) say no more than it has left
-    return { answer, stale: false, ttl: left };
+    const { ttlAt, ttls } = entry;
+    for (let i = 0; i < ttlAt.length; i++) {
+      const ttl = mode === AGE ? Math.min(Math.max(0, ttls[i] - age), left) : staleTtl;
+      const at = ttlAt[i];
+      answer[at] = (ttl >>> 24) & 0xff;
+      answer[at + 1] = (ttl >>> 16) & 0xff;
+      answer[at + 2] = (ttl >>> 8) & 0xff;
+      answer[at + 3] = ttl & 0xff;
+    }
+    return answer;
   };
 
   // A refused answer leaves any older entry alone: after a SERVFAIL, that entry is what serve-stale needs.
@@ -138,16 +180,23 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
   };
 
   /** A fresh entry; with `allowStale`, also one expired less than the stale window ago (RFC 8767). */
-  const find = (key: string, nowMs: number, allowStale: boolean): CacheHit | null => {
-    const entry = entries.get(key);
-    if (!entry) {
+  const find = (key: CacheKey, nowMs: number, allowStale: boolean): CacheHit | null => {
+    const slot = slots.get(key.name);
+    const index = slot ? indexOf(slot, key.variant) : -1;
+    if (index < 0) {
       stats.misses++;
       return null;
     }
+    const entry = slot!.entries[index];
     const age = ageOf(entry, nowMs);
-    if (age < entry.ttl) return fresh(key, entry, age);
+    if (age < entry.ttl) {
+      slot!.used = true;
+      stats.hits++;
+      const left = entry.ttl - age;
+      return { answer: copyWithTtls(entry, AGE, age, left), stale: false, ttl: left, targets: entry.targets };
+    }
     if (age >= entry.ttl + staleWindow) {
-      remove(key, entry);
+      remove(key.name, slot!, index);
       stats.expired++;
       stats.misses++;
       return null;
@@ -156,11 +205,9 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
       stats.misses++;
       return null;
     }
-    touch(key, entry);
+    slot!.used = true;
     stats.staleHits++;
-    const answer = new Uint8Array(entry.answer);
-    setTtls(answer, staleTtl);
-    return { answer, stale: true, ttl: staleTtl };
+    return { answer: copyWithTtls(entry, STALE, 0, 0), stale: true, ttl: staleTtl, targets: entry.targets };
   };
 
   return {
@@ -181,42 +228,71 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
       if (found < 0) return reject('malformed');
       const ttl = isNegativeAnswer(answer) ? Math.min(Math.max(found, minKeep), negativeMax) : Math.min(Math.max(found, minKeep), maxKeep);
       if (ttl <= 0) return reject('zero_ttl');
-      const size = answer.length + key.length * 2 + ENTRY_OVERHEAD;
+      const size = answer.length + key.name.length * 2 + ENTRY_OVERHEAD;
       if (size > maxBytes) return reject('too_large');
+      const offsets = ttlOffsets(answer);
+      if (!offsets) return reject('malformed');
+      const ttls = new Uint32Array(offsets.length);
+      for (let i = 0; i < offsets.length; i++) ttls[i] = readTtl(answer, offsets[i]);
 
-      const old = entries.get(key);
-      if (old) remove(key, old);
-      entries.set(key, { answer: new Uint8Array(answer), storedAt: nowMs, ttl, size });
+      const stored = new Uint8Array(answer);
+      const entry: Entry = { variant: key.variant, answer: stored, storedAt: nowMs, ttl, size, ttlAt: Uint16Array.from(offsets), ttls, targets: answerTargets(stored) };
+      let slot = slots.get(key.name);
+      if (!slot) {
+        slot = { entries: [], used: false };
+        slots.set(key.name, slot);
+      }
+      const old = indexOf(slot, key.variant);
+      if (old >= 0) {
+        stats.bytes -= slot.entries[old].size;
+        slot.entries[old] = entry;
+      } else {
+        slot.entries.push(entry);
+        count++;
+      }
       stats.bytes += size;
       stats.stores++;
-      // Evict least recently used first: a Map iterates in insertion order and hits re-insert.
+      // Evict by name in insertion order (a Map's), giving a name used since it was stored or last passed over
+      // a second chance at the back: the CLOCK approximation of least recently used, where a hit only sets a flag.
       while (stats.bytes > maxBytes) {
-        const oldest = entries.entries().next().value;
+        const oldest = slots.entries().next().value;
         if (!oldest) break;
-        remove(oldest[0], oldest[1]);
+        const [name, oldSlot] = oldest;
+        if (oldSlot.used) {
+          oldSlot.used = false;
+          slots.delete(name);
+          slots.set(name, oldSlot);
+          continue;
+        }
+        remove(name, oldSlot, 0);
         stats.evictions++;
       }
       return 'stored';
     },
 
     delete(key) {
-      const entry = entries.get(key);
-      if (!entry) return false;
-      remove(key, entry);
+      const slot = slots.get(key.name);
+      const index = slot ? indexOf(slot, key.variant) : -1;
+      if (index < 0) return false;
+      remove(key.name, slot!, index);
       return true;
     },
 
     clear() {
-      entries.clear();
+      slots.clear();
+      count = 0;
       stats.bytes = 0;
     },
 
     prune(nowMs) {
       let dropped = 0;
-      for (const [key, entry] of entries) {
-        if (ageOf(entry, nowMs) >= entry.ttl + staleWindow) {
-          remove(key, entry);
-          dropped++;
+      for (const [name, slot] of slots) {
+        for (let i = slot.entries.length - 1; i >= 0; i--) {
+          const entry = slot.entries[i];
+          if (ageOf(entry, nowMs) >= entry.ttl + staleWindow) {
+            remove(name, slot, i);
+            dropped++;
+          }
         }
       }
       stats.expired += dropped;
@@ -224,7 +300,7 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
     },
 
     stats() {
-      return { ...stats, entries: entries.size };
+      return { ...stats, entries: count };
     },
   };
 }

@@ -487,6 +487,28 @@ describe('ResponseBuilder', () => {
   });
 });
 
+describe('ResponseBuilder buffers', () => {
+  it('builds answers side by side without mixing them up, and after a refused record', () => {
+    const a = clientQuery('a.example');
+    const b = clientQuery('bb.example', QTYPE.AAAA);
+    const first = new ResponseBuilder(a.packet, a.query).addA(SECTION.ANSWER, QUESTION_NAME, 60, '192.0.2.1');
+    const second = new ResponseBuilder(b.packet, b.query).addAaaa(SECTION.ANSWER, QUESTION_NAME, 60, '2001:db8::2');
+    first.addA(SECTION.ANSWER, QUESTION_NAME, 60, '192.0.2.3');
+    const one = first.finish();
+    const two = second.finish();
+    assert.deepEqual(answerTargets(one), { names: [], addresses: ['192.0.2.1', '192.0.2.3'] });
+    assert.deepEqual(answerTargets(two), { names: [], addresses: ['2001:db8::2'] });
+    assert.equal(one.length, walkRecords(one));
+
+    const refused = new ResponseBuilder(a.packet, a.query).addA(SECTION.ANSWER, QUESTION_NAME, 60, '192.0.2.4');
+    assert.throws(() => refused.addA(SECTION.ANSWER, QUESTION_NAME, 60, 'not-an-address'), /IPv4/);
+    const next = new ResponseBuilder(b.packet, b.query).addAaaa(SECTION.ANSWER, QUESTION_NAME, 60, '2001:db8::5').finish();
+    assert.deepEqual(answerTargets(refused.addA(SECTION.ANSWER, QUESTION_NAME, 60, '192.0.2.6').finish()), { names: [], addresses: ['192.0.2.4', '192.0.2.6'] });
+    assert.deepEqual(answerTargets(next), { names: [], addresses: ['2001:db8::5'] });
+    assert.deepEqual(answerTargets(two), { names: [], addresses: ['2001:db8::2'] }, 'a finished answer is its own copy');
+  });
+});
+
 describe('malformed input', () => {
   it('never throws on thousands of mutated answers, through every function', () => {
     let seed = 7;

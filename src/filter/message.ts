@@ -53,7 +53,7 @@ const lowerByte = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
  * A TTL as a resolver must read it: unsigned 32 bits, and values with the top
  * bit set count as 0 (RFC 2181 §8).
  */
-function readTtl(p: Uint8Array, o: number): number {
+export function readTtl(p: Uint8Array, o: number): number {
   const ttl = p[o] * 0x1000000 + ((p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3]);
   return ttl > 0x7fffffff ? 0 : ttl;
 }
@@ -276,6 +276,15 @@ function rewriteTtls(packet: Uint8Array, mode: number, value: number): boolean {
   );
 }
 
+/** Offsets of the TTL field of every record but OPT (whose TTL field holds flags), in order; null when the packet is malformed. */
+export function ttlOffsets(packet: Uint8Array): number[] | null {
+  const offsets: number[] = [];
+  const end = walkRecords(packet, (_section, _start, fixed) => {
+    if (u16(packet, fixed) !== QTYPE.OPT) offsets.push(fixed + 4);
+  });
+  return end < 0 ? null : offsets;
+}
+
 /**
  * Lowers every TTL (not the OPT record's) by `seconds`, never below 0, in
  * place. Returns false when the packet is malformed; records before the fault
@@ -471,7 +480,7 @@ export function prepareForClient(answer: Uint8Array, clientPacket: Uint8Array, q
       o += 4 + length;
     }
   }
-  const ede = edns && options.ede ? edeOption(options.ede.code, options.ede.text) : null;
+  const ede = edns && options.ede ? rememberedEde(options.ede.code, options.ede.text ?? '') : null;
   const optLength = () => (edns ? 11 + upstreamOptions + (ede ? ede.length : 0) : 0);
 
   const limit = options.transport === 'udp' ? (edns ? Math.min(edns.udpSize, maxUdp) : 512) : 0xffff;
@@ -533,7 +542,7 @@ export function prepareForClient(answer: Uint8Array, clientPacket: Uint8Array, q
   put16(out, 0, query.id);
   out[2] = flags1;
   out[3] = flags2;
-  out.set(clientPacket.subarray(HEADER_LENGTH, qEnd), HEADER_LENGTH);
+  for (let i = HEADER_LENGTH; i < qEnd; i++) out[i] = clientPacket[i]; // a loop: a Buffer's subarray would make an object
   put16(out, 4, 1);
   put16(out, 6, an);
   put16(out, 8, ns);
@@ -791,17 +800,23 @@ export class ResponseBuilder {
   #section = 1;
   #counts = [1, 0, 0, 0];
   #rcode = 0;
-  #ede: Uint8Array | null = null;
+  #edeCode = -1;
+  #edeText = '';
   #dnssecOk: boolean;
   #hasEdns: boolean;
   #udpSize: number;
   #finished = false;
+  /** Whether `#buf` is the shared scratch buffer (returned by `finish`). */
+  #scratch: boolean;
 
   /** Starts an answer to `query` (parsed from `queryPacket`). */
   constructor(queryPacket: Uint8Array, query: Query, options: { authoritative?: boolean; udpSize?: number } = {}) {
     const qEnd = query.questionEnd;
-    this.#buf = new Uint8Array(Math.max(512, qEnd + 128));
-    this.#buf.set(queryPacket.subarray(0, qEnd));
+    // Answers are built in one scratch buffer and copied out at their size: one small allocation per answer.
+    this.#scratch = !scratchInUse;
+    if (this.#scratch) scratchInUse = true;
+    this.#buf = this.#scratch ? SCRATCH : new Uint8Array(qEnd + 256);
+    for (let i = 0; i < qEnd; i++) this.#buf[i] = queryPacket[i];
     this.#length = qEnd;
     this.#buf[2] = 0x80 | (queryPacket[2] & 0x79) | (options.authoritative ? 0x04 : 0);
     this.#buf[3] = 0x80 | (queryPacket[3] & 0x10);
@@ -818,21 +833,22 @@ export class ResponseBuilder {
 
   /** Adds an Extended DNS Error (RFC 8914) to the OPT record, if the client sent one. */
   setExtendedError(code: number, text = ''): this {
-    this.#ede = edeOption(code, text);
+    this.#edeCode = code;
+    this.#edeText = text;
     return this;
   }
 
   /** Adds an A record. */
   addA(section: Section, owner: Owner, ttl: number, address: string): this {
-    const bytes = parseIpv4(address);
-    if (!bytes) throw new Error(`"${address}" is not an IPv4 address`);
+    const bytes = remembered(addressBytes, address, parseIpv4);
+    if (!bytes) this.#fail(`"${address}" is not an IPv4 address`);
     return this.addRecord(section, owner, QTYPE.A, ttl, bytes);
   }
 
   /** Adds an AAAA record. */
   addAaaa(section: Section, owner: Owner, ttl: number, address: string): this {
-    const bytes = parseIpv6(address);
-    if (!bytes) throw new Error(`"${address}" is not an IPv6 address`);
+    const bytes = remembered(addressBytes, address, parseIpv6);
+    if (!bytes || bytes.length !== 16) this.#fail(`"${address}" is not an IPv6 address`);
     return this.addRecord(section, owner, QTYPE.AAAA, ttl, bytes);
   }
 
@@ -847,15 +863,15 @@ export class ResponseBuilder {
 
   /** Adds an SOA record; the fields default to `SYNTHETIC_SOA`. */
   addSoa(section: Section, owner: Owner, ttl: number, fields: Partial<SoaFields> = {}): this {
-    const soa = { ...SYNTHETIC_SOA, ...fields };
     const rdlength = this.#startRecord(section, owner, QTYPE.SOA, ttl);
-    this.#writeName(soa.mname);
-    this.#writeName(soa.rname);
+    this.#writeName(fields.mname ?? SYNTHETIC_SOA.mname);
+    this.#writeName(fields.rname ?? SYNTHETIC_SOA.rname);
     this.#ensure(20);
-    for (const value of [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum]) {
-      writeTtl(this.#buf, this.#length, value >>> 0);
-      this.#length += 4;
-    }
+    this.#putU32(fields.serial ?? SYNTHETIC_SOA.serial);
+    this.#putU32(fields.refresh ?? SYNTHETIC_SOA.refresh);
+    this.#putU32(fields.retry ?? SYNTHETIC_SOA.retry);
+    this.#putU32(fields.expire ?? SYNTHETIC_SOA.expire);
+    this.#putU32(fields.minimum ?? SYNTHETIC_SOA.minimum);
     this.#endRecord(rdlength);
     return this;
   }
@@ -882,23 +898,21 @@ export class ResponseBuilder {
   /** Adds a record of any type with ready-made RDATA (class IN). */
   addRecord(section: Section, owner: Owner, type: number, ttl: number, rdata: Uint8Array): this {
     const rdlength = this.#startRecord(section, owner, type, ttl);
-    this.#ensure(rdata.length);
-    this.#buf.set(rdata, this.#length);
-    this.#length += rdata.length;
+    this.#putBytes(rdata);
     this.#endRecord(rdlength);
     return this;
   }
 
-  /** The finished message (a view of the builder's buffer; the builder cannot be used again). */
+  /** The finished message (the builder cannot be used again). */
   finish(): Uint8Array {
     if (this.#finished) throw new Error('ResponseBuilder.finish() called twice');
     let rcode = this.#rcode;
     if (this.#hasEdns) {
-      const options = this.#ede ? this.#ede.length : 0;
+      const ede = this.#edeCode >= 0 ? rememberedEde(this.#edeCode, this.#edeText) : null;
+      const options = ede ? ede.length : 0;
       this.#ensure(11 + options);
-      const at = writeOptHeader(this.#buf, this.#length, this.#udpSize, rcode >> 4, this.#dnssecOk, options);
-      if (this.#ede) this.#buf.set(this.#ede, at);
-      this.#length = at + options;
+      this.#length = writeOptHeader(this.#buf, this.#length, this.#udpSize, rcode >> 4, this.#dnssecOk, options);
+      if (ede) this.#putBytes(ede);
       this.#counts[3]++;
     } else if (rcode > 15) {
       rcode = RCODE.SERVFAIL;
@@ -906,12 +920,41 @@ export class ResponseBuilder {
     this.#buf[3] = (this.#buf[3] & 0xf0) | (rcode & 0x0f);
     for (let i = 0; i < 4; i++) put16(this.#buf, 4 + i * 2, this.#counts[i]);
     this.#finished = true;
-    return this.#buf.subarray(0, this.#length);
+    if (!this.#scratch) return this.#buf.subarray(0, this.#length);
+    scratchInUse = false;
+    return this.#buf.slice(0, this.#length);
+  }
+
+  /**
+   * Refuses a record (our bug or bad configuration, never client input). The
+   * builder stays usable, on a buffer of its own: the shared one is let go,
+   * so a builder abandoned after this cannot hold it.
+   */
+  #fail(message: string): never {
+    if (this.#scratch) {
+      this.#buf = this.#buf.slice(0, this.#length + 256);
+      this.#scratch = false;
+      scratchInUse = false;
+    }
+    throw new Error(message);
+  }
+
+  #putBytes(bytes: Uint8Array) {
+    this.#ensure(bytes.length);
+    const buf = this.#buf;
+    let at = this.#length;
+    for (let i = 0; i < bytes.length; i++) buf[at++] = bytes[i];
+    this.#length = at;
+  }
+
+  #putU32(value: number) {
+    writeTtl(this.#buf, this.#length, value >>> 0);
+    this.#length += 4;
   }
 
   #ensure(extra: number) {
     if (this.#finished) throw new Error('ResponseBuilder used after finish()');
-    if (this.#length + extra > 0xffff) throw new Error('answer would exceed 65535 bytes');
+    if (this.#length + extra > 0xffff) this.#fail('answer would exceed 65535 bytes');
     if (this.#length + extra <= this.#buf.length) return;
     const next = new Uint8Array(Math.min(0xffff, Math.max(this.#buf.length * 2, this.#length + extra)));
     next.set(this.#buf.subarray(0, this.#length));
@@ -920,11 +963,11 @@ export class ResponseBuilder {
 
   /** Writes owner, type, class IN and TTL; returns the offset of RDLENGTH. */
   #startRecord(section: Section, owner: Owner, type: number, ttl: number): number {
-    if (section < this.#section) throw new Error('records must be added in section order: answer, authority, additional');
+    if (section < this.#section) this.#fail('records must be added in section order: answer, authority, additional');
     this.#section = section;
     this.#counts[section]++;
     if (typeof owner === 'number') {
-      if (owner < HEADER_LENGTH || owner >= this.#length || owner > 0x3fff) throw new Error(`no name at offset ${owner}`);
+      if (owner < HEADER_LENGTH || owner >= this.#length || owner > 0x3fff) this.#fail(`no name at offset ${owner}`);
       this.#ensure(2);
       put16(this.#buf, this.#length, 0xc000 | owner);
       this.#length += 2;
@@ -945,12 +988,46 @@ export class ResponseBuilder {
 
   /** Writes a name uncompressed; `\.`, `\\` and `\DDD` escapes are read as in master files. */
   #writeName(name: string) {
-    const bytes = nameToWire(name);
-    if (!bytes) throw new Error(`"${name}" is not a valid domain name`);
-    this.#ensure(bytes.length);
-    this.#buf.set(bytes, this.#length);
-    this.#length += bytes.length;
+    const bytes = remembered(nameBytes, name, nameToWire);
+    if (!bytes) this.#fail(`"${name}" is not a valid domain name`);
+    this.#putBytes(bytes);
   }
+}
+
+/** The buffer answers are built in (one per thread; a builder made while another is unfinished gets its own). */
+const SCRATCH = new Uint8Array(0xffff);
+let scratchInUse = false;
+
+/**
+ * The wire forms of the few names, addresses and EDE texts made-up answers
+ * use over and over (the block answer's address, the SOA's names, the block
+ * reasons): made once instead of per answer. Bounded: cleared when full.
+ * The arrays are shared, so they are only ever copied from.
+ */
+const REMEMBERED_MAX = 1024;
+const nameBytes = new Map<string, Uint8Array | null>();
+const addressBytes = new Map<string, Uint8Array | null>();
+const edeBytes = new Map<string, Uint8Array>();
+
+function remembered(table: Map<string, Uint8Array | null>, text: string, make: (text: string) => Uint8Array | null): Uint8Array | null {
+  let bytes = table.get(text);
+  if (bytes === undefined) {
+    if (table.size >= REMEMBERED_MAX) table.clear();
+    bytes = make(text);
+    table.set(text, bytes);
+  }
+  return bytes;
+}
+
+function rememberedEde(code: number, text: string): Uint8Array {
+  const key = `${code} ${text}`;
+  let bytes = edeBytes.get(key);
+  if (bytes === undefined) {
+    if (edeBytes.size >= REMEMBERED_MAX) edeBytes.clear();
+    bytes = edeOption(code, text);
+    edeBytes.set(key, bytes);
+  }
+  return bytes;
 }
 
 /** The wire form of a text name (labels, root byte), or null when a label is empty or too long or the name exceeds 255 bytes. */

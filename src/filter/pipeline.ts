@@ -11,11 +11,11 @@
  */
 import type { Catalog } from './catalog.ts';
 import { CATEGORY_KEYS, type CategoryKey } from './categories.ts';
-import { type AnswerCache, cacheKey } from './cache.ts';
+import { type AnswerCache, type CacheKey, cacheKey } from './cache.ts';
 import type { Decision, DecisionKind } from './decision.ts';
 import type { EventRecorder } from './events.ts';
 import { compileIdentifier, type Identifier, type Identity } from './identify.ts';
-import { answerTargets, buildUpstreamQuery, capTtls, EDE, minTtl, prepareForClient, QUESTION_NAME, ResponseBuilder, SECTION } from './message.ts';
+import { type AnswerTargets, answerTargets, buildUpstreamQuery, capTtls, EDE, minTtl, prepareForClient, QUESTION_NAME, ResponseBuilder, SECTION } from './message.ts';
 import { type ClientPolicy, type CompiledPolicy, compilePolicy } from './policy.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -107,6 +107,15 @@ interface Flight {
   context: QueryContext;
   identity: Identity;
   client: ClientPolicy;
+  /** `Date.now()` when the pipeline took the query: one clock read serves the policy, the cache and the event. */
+  now: number;
+}
+
+/** An upstream answer as the pipeline passes it on: read once for the names and addresses to re-check. */
+interface Fetched {
+  answer: Uint8Array;
+  server: string;
+  targets: AnswerTargets | null;
 }
 
 const NO_DECISION_GROUP = null;
@@ -121,7 +130,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let identifier: Identifier | null = null;
   let catalog: Catalog | null = null;
   let clients = new WeakMap<Identity, ClientPolicy>();
-  const inflight = new Map<string, Promise<{ answer: Uint8Array; server: string } | null>>();
+  const inflight = new Map<string, Promise<Fetched | null>>();
 
   function clientOf(identity: Identity): ClientPolicy {
     let client = clients.get(identity);
@@ -141,7 +150,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     counters.latency[bucket]++;
     counters.latencySumMs += latencyMs;
     events.record(
-      Date.now(),
+      latencyMs < 1 ? flight.now : Date.now(), // answered within the millisecond it was taken, or later
       flight.context.address,
       flight.context.transport,
       flight.identity,
@@ -204,8 +213,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** One upstream exchange per (name, type, flags) at a time; concurrent askers share it. */
-  function fetchUpstream(key: string, flight: Flight, name: string, qtype: number): Promise<{ answer: Uint8Array; server: string } | null> {
-    let pending = inflight.get(key);
+  function fetchUpstream(key: CacheKey, flight: Flight, name: string, qtype: number): Promise<Fetched | null> {
+    const asked = `${key.name} ${key.variant}`; // a space never appears in a name as the wire parser writes it
+    let pending = inflight.get(asked);
     if (!pending) {
       const upstreamQuery = buildUpstreamQuery(flight.packet, flight.query, 0, {
         question: { name, qtype },
@@ -216,31 +226,36 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         .then(
           (result) => {
             cache.set(key, result.answer, Date.now());
-            return { answer: result.answer, server: result.server };
+            return { answer: result.answer, server: result.server, targets: answerTargets(result.answer) };
           },
           () => {
             counters.upstreamErrors++;
             return null;
           },
         )
-        .finally(() => inflight.delete(key));
-      inflight.set(key, pending);
+        .finally(() => inflight.delete(asked));
+      inflight.set(asked, pending);
     }
     return pending;
   }
 
-  /** Re-checks an upstream answer's CNAME targets and addresses, then relays it. */
-  function relay(flight: Flight, decision: Decision, answer: Uint8Array, cached: boolean, upstream: string | null): Uint8Array {
-    const now = Date.now();
-    const targets = answerTargets(answer);
-    if (targets) {
-      for (const list of [targets.names, targets.addresses]) {
-        for (const target of list) {
-          const verdict = policy!.recheck(target, flight.client, catalog!, now, decision, flight.query.qtype);
-          if (verdict) return blockedFrom(flight, { ...verdict, rule: 'upstream_answer' }, cached, upstream);
-        }
-      }
+  /** The first CNAME target or address of an upstream answer that the policy blocks for this client, or null. */
+  function recheck(flight: Flight, decision: Decision, targets: AnswerTargets, now: number): Decision | null {
+    for (const target of targets.names) {
+      const verdict = policy!.recheck(target, flight.client, catalog!, now, decision, flight.query.qtype);
+      if (verdict) return verdict;
     }
+    for (const target of targets.addresses) {
+      const verdict = policy!.recheck(target, flight.client, catalog!, now, decision, flight.query.qtype);
+      if (verdict) return verdict;
+    }
+    return null;
+  }
+
+  /** Re-checks an upstream answer's CNAME targets and addresses (`targets`, read from it once), then relays it. */
+  function relay(flight: Flight, decision: Decision, answer: Uint8Array, targets: AnswerTargets | null, cached: boolean, upstream: string | null, now: number): Uint8Array {
+    const verdict = targets && recheck(flight, decision, targets, now);
+    if (verdict) return blockedFrom(flight, { ...verdict, rule: 'upstream_answer' }, cached, upstream);
     const out = prepareForClient(answer, flight.packet, flight.query, { transport: flight.context.transport, maxUdpSize: deps.maxUdpSize, inPlace: cached });
     if (!out) return servfail(flight, upstream ? `the answer from ${upstream} could not be read` : 'a cached answer could not be read');
     if (decision.ttlCap !== undefined) capTtls(out, decision.ttlCap);
@@ -251,18 +266,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function forward(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
     const { query } = flight;
     const key = cacheKey(query);
-    const hit = cache.get(key, Date.now());
+    const hit = cache.get(key, flight.now);
     if (hit) {
       counters.cacheHits++;
-      return relay(flight, decision, hit.answer, true, null);
+      return relay(flight, decision, hit.answer, hit.targets, true, null, flight.now);
     }
     counters.cacheMisses++;
     return fetchUpstream(key, flight, query.name, query.qtype).then((result) => {
-      if (result) return relay(flight, decision, result.answer, false, result.server);
-      const stale = cache.getStale(key, Date.now());
+      if (result) return relay(flight, decision, result.answer, result.targets, false, result.server, Date.now());
+      const now = Date.now();
+      const stale = cache.getStale(key, now);
       if (stale) {
         counters.staleServed++;
-        return relay(flight, { ...decision, reason: `${decision.reason} (served stale: upstreams are not answering)` }, stale.answer, true, null);
+        return relay(flight, { ...decision, reason: `${decision.reason} (served stale: upstreams are not answering)` }, stale.answer, stale.targets, true, null, now);
       }
       return servfail(flight, 'no upstream answered');
     });
@@ -271,7 +287,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   /** Safe search: answers the question with a CNAME to the safe host plus that host's addresses. */
   function safeSearch(flight: Flight, decision: Decision): Uint8Array | Promise<Uint8Array | null> {
     const { query, packet } = flight;
-    const finish = (targetAnswer: Uint8Array | null, cached: boolean, upstream: string | null) => {
+    const finish = (targetAnswer: Uint8Array | null, targets: AnswerTargets | null, cached: boolean, upstream: string | null) => {
       const builder = new ResponseBuilder(packet, query, { udpSize: deps.maxUdpSize });
       let ttl = SAFE_SEARCH_TTL;
       const wantA = query.qtype === QTYPE.A;
@@ -284,7 +300,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       } else if (decision.rewriteName) {
         if (targetAnswer) ttl = Math.min(ttl, minTtl(targetAnswer));
         const target = builder.addCname(SECTION.ANSWER, QUESTION_NAME, ttl, decision.rewriteName);
-        for (const address of (targetAnswer && answerTargets(targetAnswer)?.addresses) || []) {
+        for (const address of targets?.addresses ?? []) {
           if (wantA && !address.includes(':')) builder.addA(SECTION.ANSWER, target, ttl, address);
           if (wantAaaa && address.includes(':')) builder.addAaaa(SECTION.ANSWER, target, ttl, address);
         }
@@ -294,12 +310,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return out;
     };
     // HTTPS/SVCB and fixed addresses need no lookup; A/AAAA need the safe host's addresses.
-    if (!decision.rewriteName || (query.qtype !== QTYPE.A && query.qtype !== QTYPE.AAAA)) return finish(null, false, null);
+    if (!decision.rewriteName || (query.qtype !== QTYPE.A && query.qtype !== QTYPE.AAAA)) return finish(null, null, false, null);
     const key = cacheKey({ ...query, name: decision.rewriteName });
-    const hit = cache.get(key, Date.now());
-    if (hit) return finish(hit.answer, true, null);
+    const hit = cache.get(key, flight.now);
+    if (hit) return finish(hit.answer, hit.targets, true, null);
     return fetchUpstream(key, flight, decision.rewriteName, query.qtype).then((result) =>
-      result ? finish(result.answer, false, result.server) : servfail(flight, `the safe search host ${decision.rewriteName} did not resolve`),
+      result ? finish(result.answer, result.targets, false, result.server) : servfail(flight, `the safe search host ${decision.rewriteName} did not resolve`),
     );
   }
 
@@ -322,8 +338,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return emptyResponse(packet, query, RCODE.REFUSED);
     }
     const client = clientOf(identity);
-    const flight: Flight = { packet, query, context, identity, client };
-    if (identity.rateLimited && !deps.rateLimiter.allow(context.address, Date.now())) {
+    const now = Date.now();
+    const flight: Flight = { packet, query, context, identity, client, now };
+    if (identity.rateLimited && !deps.rateLimiter.allow(context.address, now)) {
       counters.rateLimited++;
       const answer = emptyResponse(packet, query, RCODE.REFUSED);
       record(flight, { kind: 'error', rule: 'refused', reason: 'rate limited: too many queries from this client', category: null, matched: null }, RCODE.REFUSED, false, null);
@@ -331,7 +348,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     if (query.qclass !== 1) return emptyResponse(packet, query, RCODE.NOTIMP);
 
-    const decision = policy.decide(query.name, query.qtype, client, catalog, Date.now());
+    const decision = policy.decide(query.name, query.qtype, client, catalog, now);
     switch (decision.kind) {
       case 'blocked':
       case 'bypass_blocked':
