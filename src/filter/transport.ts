@@ -8,6 +8,7 @@
  * frame that cannot be a DNS message closes the connection.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -33,7 +34,12 @@ export interface Listener {
 }
 
 export interface TransportCounters {
-  /** Answers that could not be sent or handler failures (never thrown at the socket). */
+  /**
+   * Handler failures (never thrown at the socket) and stream answers that
+   * could not be sent. A UDP answer the kernel will not take is not counted:
+   * it is lost like any datagram (the client asks again), and asking Node to
+   * report it would cost every answer a callback on the next tick.
+   */
   errors: number;
   tcpConnections: number;
   tcpIdleClosed: number;
@@ -42,15 +48,33 @@ export interface TransportCounters {
 const MAX_TCP_CONNECTIONS = 2_000;
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T>)?.then === 'function';
+  return value instanceof Promise;
+}
+
+/**
+ * dgram's address lookup for sending: a reply goes to the address the query
+ * came from, always an IP literal, so it is handed back at once instead of
+ * through dns.lookup and the next tick (which Node does for every send).
+ */
+function literalLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 /** Listens for DNS over UDP on host:port. `reusePort` lets several worker threads share the port. */
 export function listenUdp(host: string, port: number, handler: QueryHandler, counters: TransportCounters, options: { reusePort?: boolean } = {}): Promise<Listener> {
   const type = net.isIPv6(host) ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, reuseAddr: false, reusePort: options.reusePort ?? false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const socket = dgram.createSocket({
+    type,
+    reuseAddr: false,
+    reusePort: options.reusePort ?? false,
+    recvBufferSize: 4 << 20,
+    sendBufferSize: 4 << 20,
+    lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+  });
   const reply = (answer: Uint8Array | null, address: string, rport: number) => {
-    if (answer) socket.send(answer, rport, address, (error) => error && counters.errors++);
+    if (answer) socket.send(answer, rport, address);
   };
   socket.on('message', (packet, remote) => {
     let result: ReturnType<QueryHandler>;
