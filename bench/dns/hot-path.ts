@@ -20,7 +20,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { createAnswerCache } from '../../src/filter/cache.ts';
 import { catalogFromEntries, loadCatalog } from '../../src/filter/catalog.ts';
-import { EventRecorder, transferList } from '../../src/filter/events.ts';
+import { type EventBatch, EventRecorder } from '../../src/filter/events.ts';
 import { createPipeline, newCounters } from '../../src/filter/pipeline.ts';
 import { createRateLimiter } from '../../src/filter/rate-limit.ts';
 import { standaloneSnapshot } from '../../src/filter/standalone.ts';
@@ -70,14 +70,15 @@ try {
 
   // Warm-up: every distinct query once, waiting for the upstream, so the cache holds the allowed names.
   for (let i = 0; i < packets.length; i += 200) await Promise.all(packets.slice(i, i + 200).map((p) => pipeline.handle(p, context())));
-  events.drain();
+  const warm = events.take();
+  if (warm) events.release(warm.page);
 
-  // What the worker does every flush: post the batch to the main thread (the structured clone happens here).
+  // What the worker does every flush: post the batch to the main thread, which gives its page back.
   const channel = new MessageChannel();
-  channel.port2.on('message', () => {});
+  channel.port2.on('message', (batch: EventBatch) => events.release(batch.page));
   const flush = () => {
-    const batch = events.drain();
-    if (batch) channel.port1.postMessage(batch, transferList(batch));
+    const batch = events.take();
+    if (batch) channel.port1.postMessage(batch);
   };
 
   let asked = 0;

@@ -13,8 +13,8 @@ import { standaloneSnapshot } from '../filter/standalone.ts';
 import { parseHostPort } from '../shared/host-port.ts';
 import type { Command } from './command.ts';
 
-/** Events waiting to be written to the events file at most; more are shed and counted. */
-const MAX_EVENT_BACKLOG = 8 << 20; // bytes
+/** Batches of events waiting to be written to the events file at most (about a second's worth at full rate); more are shed and counted. */
+const MAX_WRITES_WAITING = 4;
 
 /** Compiles the block lists unless the compiled catalog in `dir` was made from these very files. */
 async function ensureCatalog(files: string[], dir: string, say: (line: string) => void) {
@@ -91,15 +91,28 @@ export const filterServeCommand: Command = {
 
     const catalog = await ensureCatalog(values['block-list']!, dir, say);
 
-    const eventsFile = values['no-events'] ? null : createWriteStream(path.join(dir, 'events.ndjson'), { flags: 'a' });
+    const eventsPath = path.join(dir, 'events.ndjson');
+    let eventsFile = values['no-events'] ? null : createWriteStream(eventsPath, { flags: 'a' });
+    eventsFile?.on('error', (error) => {
+      console.error(`schoolgate filter serve: cannot write ${eventsPath}, so events are no longer written: ${error.message}`);
+      eventsFile = null;
+    });
     let shed = 0;
+    // Buffers of JSON lines used over and over: once warm, writing events allocates nothing.
+    const spare: Uint8Array[] = [];
+    let writing = 0;
     const onEventBatch = (batch: EventBatch) => {
       if (!eventsFile) return;
-      if (eventsFile.writableLength > MAX_EVENT_BACKLOG) {
+      if (writing >= MAX_WRITES_WAITING) {
         shed += batch.count;
         return;
       }
-      eventsFile.write(eventsToNdjson(batch));
+      const lines = eventsToNdjson(batch, spare.pop());
+      writing++;
+      eventsFile.write(lines, () => {
+        writing--;
+        spare.push(new Uint8Array(lines.buffer));
+      });
     };
 
     const engine = createFilterEngine({
@@ -113,7 +126,7 @@ export const filterServeCommand: Command = {
       tcpIdleMs: 10_000,
       maxUdpSize: 1232,
       eventBuffer: 50_000,
-      flushMs: 250,
+      flushMs: 100,
       onEventBatch,
       onLog: (level, message) => (level === 'info' ? say(message) : console.error(message)),
     });

@@ -30,7 +30,12 @@ export interface EngineOptions extends Omit<WorkerConfig, 'index'> {
   workers: number;
   /** Receives batches of events as objects (the monitor writes them). Must not throw. */
   onEvents?(events: FilterEvent[]): void;
-  /** Receives batches of events packed as the workers send them, instead of `onEvents` (cheaper for a consumer that reads columns, such as filter serve's JSON lines). Must not throw. */
+  /**
+   * Receives batches of events packed as the workers send them, instead of
+   * `onEvents` (cheaper for a consumer that reads columns, such as filter
+   * serve's JSON lines). The batch is on memory the worker writes again once
+   * this returns: read it here, keep nothing of it. Must not throw.
+   */
   onEventBatch?(batch: EventBatch): void;
   /** Receives the workers' log lines. */
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
@@ -102,8 +107,12 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
               reject(new Error(message.message));
               break;
             case 'events':
-              if (onEventBatch) onEventBatch(message.batch);
-              else onEvents?.(unpackEvents(message.batch));
+              try {
+                if (onEventBatch) onEventBatch(message.batch);
+                else onEvents?.(unpackEvents(message.batch));
+              } finally {
+                worker.postMessage({ type: 'released', page: message.batch.page } satisfies WorkerRequest);
+              }
               break;
             case 'stats':
               latest[index] = message.stats;
@@ -133,7 +142,7 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
   // Readiness failures surface through ready(); keep them from being unhandled meanwhile.
   readiness.catch(() => {});
 
-  function ask(worker: Worker, request: WorkerRequest): Promise<WorkerReply> {
+  function ask(worker: Worker, request: Extract<WorkerRequest, { request: number }>): Promise<WorkerReply> {
     return new Promise((resolve) => {
       waiting.set(request.request, resolve);
       worker.postMessage(request);

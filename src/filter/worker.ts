@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAnswerCache } from './cache.ts';
 import { catalogFromShared } from './catalog.ts';
-import { type EventBatch, EventRecorder, transferList } from './events.ts';
+import { type EventBatch, EventRecorder } from './events.ts';
 import { createPipeline, type Explanation, newCounters, type PipelineCounters } from './pipeline.ts';
 import type { PolicySnapshot } from './policy.types.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -43,11 +43,14 @@ export type WorkerRequest =
   | { type: 'catalog'; request: number; buffer: SharedArrayBuffer }
   | { type: 'resolve'; request: number; packet: Uint8Array; address: string; token: string | null; transport: Transport }
   | { type: 'explain'; request: number; name: string; address: string; token: string | null }
+  /** The main thread is done with an events batch: its page may be written again. */
+  | { type: 'released'; page: number }
   | { type: 'stop'; request: number };
 
 export type WorkerReply =
   | { type: 'listening'; udp: HostPort[]; tcp: HostPort[]; dot: HostPort[] }
   | { type: 'failed'; message: string }
+  /** A batch on shared memory: the main thread reads it, then answers `released`. */
   | { type: 'events'; batch: EventBatch }
   | { type: 'stats'; stats: EngineStats }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
@@ -122,12 +125,32 @@ async function listenOnce() {
 }
 
 function flush() {
-  const batch = events.drain();
-  if (batch) port.postMessage({ type: 'events', batch } satisfies WorkerReply, transferList(batch));
+  const batch = events.take();
+  if (batch) post({ type: 'events', batch });
   const stats = cache.stats();
   post({ type: 'stats', stats: { ...counters, ...transportCounters, eventsShed: events.shed, cacheEntries: stats.entries, cacheBytes: stats.bytes } });
 }
 const timer = setInterval(flush, config.flushMs);
+
+/** Wakes `flushAll` when the main thread gives a page back. */
+let onRelease: (() => void) | null = null;
+
+/** Sends every waiting event before the worker stops, waiting (up to `ms`) for the main thread to give a page back when both are out. */
+async function flushAll(ms: number) {
+  const until = performance.now() + ms;
+  while (events.size > 0 && performance.now() < until) {
+    const batch = events.take();
+    if (batch) {
+      post({ type: 'events', batch });
+      continue;
+    }
+    await new Promise<void>((resolve) => {
+      onRelease = resolve;
+      setTimeout(resolve, 20);
+    });
+    onRelease = null;
+  }
+}
 
 port.on('message', async (message: WorkerRequest) => {
   switch (message.type) {
@@ -154,10 +177,15 @@ port.on('message', async (message: WorkerRequest) => {
     case 'explain':
       post({ type: 'explained', request: message.request, explanation: pipeline.explain(message.name, message) });
       break;
+    case 'released':
+      events.release(message.page);
+      onRelease?.();
+      break;
     case 'stop':
       clearInterval(timer);
-      flush();
       await Promise.all((listeners ?? []).map((l) => l.close()));
+      await flushAll(1000);
+      flush(); // the counters, with any events shed at the end
       upstreams.close();
       for (const f of forwarders) f.upstreams.close();
       post({ type: 'done', request: message.request });
