@@ -187,7 +187,10 @@ export function createFilterEngine(options: EngineOptions): FilterEngine {
       closed = true;
       await Promise.all(
         workers.map(async (w) => {
-          await Promise.race([ask(w, { type: 'stop', request: nextRequest++ }), new Promise((r) => setTimeout(r, 2000))]);
+          // A worker gets 2 s to close its sockets and send its last events; the timer must not outlive it (it would hold the process open).
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([ask(w, { type: 'stop', request: nextRequest++ }), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+          clearTimeout(timer);
           await w.terminate();
         }),
       );
