@@ -5,7 +5,7 @@
  * a loop. It shows what one query costs in JavaScript, apart from the UDP
  * send and receive that dominate `npm run bench`.
  *
- *   node bench/dns/hot-path.ts [--names N] [--seconds S] [--catalog FILE] [--cpu-prof]
+ *   node [--cpu-prof] bench/dns/hot-path.ts [--names N] [--seconds S] [--catalog FILE] [--port UPSTREAM_PORT]
  *
  * The catalog is the one `filter serve` compiled (`--catalog DIR/catalog.bin`),
  * or else one built in memory from the block list. Before measuring, every
