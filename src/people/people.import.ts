@@ -21,7 +21,7 @@ import type { Database, Db, Store } from '../store/store.ts';
 import { daysInMonth } from './people.schema.ts';
 import * as store from './people.store.ts';
 import { normaliseYearGroup, type SyncEntry, syncYearAndClassGroups } from './people.sync.ts';
-import { PERSON_KINDS, type ImportRunsTable, type ParentLinksTable, type PeopleTable, type PersonKind } from './people.tables.ts';
+import { PERSON_FIELD_COLUMNS, PERSON_KINDS, type ImportRunsTable, type ParentLinksTable, type PeopleTable, type PersonKind } from './people.tables.ts';
 
 /** The columns an import understands. */
 export const IMPORT_FIELDS = [
@@ -122,18 +122,9 @@ export const IMPORT_PRESETS: ImportPreset[] = [
   {
     id: 'generic',
     name: 'Generic CSV',
+    // The generic headers are the database's own column names.
     columns: {
-      misId: 'mis_id',
-      kind: 'kind',
-      givenName: 'given_name',
-      familyName: 'family_name',
-      preferredName: 'preferred_name',
-      email: 'email',
-      dateOfBirth: 'date_of_birth',
-      yearGroup: 'year_group',
-      registrationGroup: 'registration_group',
-      startDate: 'start_date',
-      leaveDate: 'leave_date',
+      ...PERSON_FIELD_COLUMNS,
       childMisId: 'child_mis_id',
       relationship: 'relationship',
       parentalResponsibility: 'parental_responsibility',

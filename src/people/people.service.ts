@@ -32,7 +32,7 @@ import {
 } from './people.schema.ts';
 import * as store from './people.store.ts';
 import { createGroupRow, normaliseYearGroup, syncYearAndClassGroups } from './people.sync.ts';
-import type { GroupKind, GroupsTable, NetworksTable, PeopleTable, PersonKind } from './people.tables.ts';
+import { type GroupKind, type GroupsTable, type NetworksTable, type PeopleTable, PERSON_FIELD_COLUMNS, type PersonKind } from './people.tables.ts';
 
 /** A person as services and routes see them. Dates are `YYYY-MM-DD`. */
 export interface Person {
@@ -218,19 +218,6 @@ function personRuleIssues(row: PeopleTable, today: string): Issue[] {
   return issues;
 }
 
-const FIELD_COLUMNS = {
-  kind: 'kind',
-  misId: 'mis_id',
-  givenName: 'given_name',
-  familyName: 'family_name',
-  preferredName: 'preferred_name',
-  email: 'email',
-  dateOfBirth: 'date_of_birth',
-  yearGroup: 'year_group',
-  registrationGroup: 'registration_group',
-  startDate: 'start_date',
-  leaveDate: 'leave_date',
-} as const satisfies Record<keyof PersonInput, keyof PeopleTable>;
 
 function presentGroup(row: GroupsTable, memberCount: number): Group {
   return { id: row.id, name: row.name, kind: row.kind, parentId: row.parent_id, description: row.description, memberCount };
@@ -357,7 +344,7 @@ export function createPeopleService(deps: { store: Store; audit: AuditLog }): Pe
         const before = await requirePerson(trx, schoolId, personId);
         const after: PeopleTable = { ...before };
         const changed: string[] = [];
-        for (const [field, column] of Object.entries(FIELD_COLUMNS) as [keyof PersonInput, keyof PeopleTable][]) {
+        for (const [field, column] of Object.entries(PERSON_FIELD_COLUMNS) as [keyof PersonInput, keyof PeopleTable][]) {
           if (!(field in data) || data[field] === undefined) continue;
           let value = data[field] ?? null;
           if (field === 'yearGroup') value = normaliseYearGroup(value);
@@ -372,7 +359,7 @@ export function createPeopleService(deps: { store: Store; audit: AuditLog }): Pe
         if (changed.includes('misId')) await checkMisIdFree(trx, schoolId, after.mis_id, personId);
         after.updated_at = nowIso();
         const set: Partial<PeopleTable> = { updated_at: after.updated_at };
-        for (const field of changed) (set as any)[FIELD_COLUMNS[field as keyof PersonInput]] = after[FIELD_COLUMNS[field as keyof PersonInput]];
+        for (const field of changed) (set as any)[PERSON_FIELD_COLUMNS[field as keyof PersonInput]] = after[PERSON_FIELD_COLUMNS[field as keyof PersonInput]];
         await store.updatePersonRow(trx, schoolId, personId, set);
         await audit.append(trx, actor, {
           schoolId,

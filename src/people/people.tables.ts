@@ -1,4 +1,5 @@
 /** Row types of the people module's tables (see migration 0001). */
+import type { PersonInput } from './people.service.ts';
 
 /** The kinds of person a school knows. */
 export const PERSON_KINDS = ['pupil', 'staff', 'governor', 'volunteer', 'contractor', 'parent', 'visitor'] as const;
@@ -81,3 +82,18 @@ export interface ImportRunsTable {
   created_at: string;
   applied_at: string | null;
 }
+
+/** The people table's column for each person field (the generic CSV preset's headers are these names too). */
+export const PERSON_FIELD_COLUMNS = {
+  kind: 'kind',
+  misId: 'mis_id',
+  givenName: 'given_name',
+  familyName: 'family_name',
+  preferredName: 'preferred_name',
+  email: 'email',
+  dateOfBirth: 'date_of_birth',
+  yearGroup: 'year_group',
+  registrationGroup: 'registration_group',
+  startDate: 'start_date',
+  leaveDate: 'leave_date',
+} as const satisfies Record<keyof PersonInput, keyof PeopleTable>;
