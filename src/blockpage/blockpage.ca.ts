@@ -15,17 +15,15 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
+import { normalizeName } from '../filter/list-formats.ts';
 import { altName, DAY_MS, EC_P256 as ALGORITHM, randomSerial as serial, toPem, writeKeyPair, x509Library } from '../shared/certificates.ts';
 const ROOT_DAYS = 3650;
 const SITE_DAYS = 30;
 /** A site certificate is re-issued when less than this is left. */
 const RENEW_MS = DAY_MS;
 const MAX_CACHED = 2000;
-/** What a TLS server name must look like before a certificate is made for it. */
-const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 
 export interface SchoolCa {
   /** The root certificate (PEM), for managed devices to trust. */
@@ -136,8 +134,10 @@ export async function openSchoolCa(dir: string, schoolName: string, options: { c
   }
 
   function entry(rawName: string): Promise<Issued | null> {
-    const name = rawName.toLowerCase().replace(/\.$/, '');
-    if (!HOST_NAME.test(name) && isIP(name) === 0) return Promise.resolve(null);
+    // A certificate only for what could be a host name or address (the same check list entries get).
+    const checked = normalizeName(rawName, true);
+    if (!checked.ok) return Promise.resolve(null);
+    const name = checked.name;
     let pending = issued.get(name);
     if (pending) {
       issued.delete(name);

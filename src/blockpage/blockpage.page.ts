@@ -89,6 +89,9 @@ function reviewable(explanation: Explanation | null): boolean {
   return rule !== 'illegal' && rule !== 'sanction';
 }
 
+/** Whether the page shows a block: the filter blocks the name, or could not say (then it errs on blocked). */
+export const isBlocked = (explanation: Explanation | null) => !explanation || explanation.decision.kind === 'blocked' || explanation.decision.kind === 'bypass_blocked';
+
 /** The page for a blocked site (or one that is not blocked for this device now). */
 export function blockPage(site: string | null, explanation: Explanation | null, context: PageContext, form: { values?: { message?: string; name?: string }; errors?: Record<string, string> } = {}): string {
   if (!site) {
@@ -100,8 +103,7 @@ export function blockPage(site: string | null, explanation: Explanation | null, 
     );
   }
   const decision = explanation?.decision ?? null;
-  const blocked = !decision || decision.kind === 'blocked' || decision.kind === 'bypass_blocked';
-  if (!blocked) {
+  if (!isBlocked(explanation)) {
     return layout(
       `${site} is not blocked`,
       `<span class="badge ok">Not blocked now</span><h1>${escapeHtml(site)} is not blocked for this device now</h1>

@@ -11,16 +11,16 @@
  * - `POST /blocked/review`: a review request (a form post, no script);
  * - `GET /blocked/ca.crt`: the school root CA, when there is one.
  */
-import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Explanation, FilterEngine } from '../filter/engine.ts';
+import { normalizeName } from '../filter/list-formats.ts';
 import type { App } from '../http/server.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
 import type { UnblockRequests } from '../policy/policy.requests.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { SchoolCa } from './blockpage.ca.ts';
-import { blockPage, DEFAULT_NOTICE, type PageContext, requestRefusedPage, requestSentPage } from './blockpage.page.ts';
+import { blockPage, DEFAULT_NOTICE, isBlocked, type PageContext, requestRefusedPage, requestSentPage } from './blockpage.page.ts';
 
 export interface BlockPageDeps {
   /** The running DNS engine, or null (then the page says less). */
@@ -33,15 +33,13 @@ export interface BlockPageDeps {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
-const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
 const EXPLAIN_TIMEOUT_MS = 1000;
 
 /** A host name from a Host header, lower case, without port or trailing dot; null for none, an address, or nonsense. */
 export function siteFromHost(host: string | undefined): string | null {
   if (!host || host.startsWith('[')) return null;
-  const name = host.replace(/:\d*$/, '').replace(/\.$/, '').toLowerCase();
-  if (isIP(name) || !NAME.test(name)) return null;
-  return name;
+  const checked = normalizeName(host.replace(/:\d*$/, ''), true);
+  return checked.ok && !checked.ip ? checked.name : null;
 }
 
 /** A site name from the page's query or form, or null when it is not a host name. */
@@ -64,8 +62,6 @@ export interface InterceptOptions {
   /** Requests for the app's own names and addresses get the block page too (the block page's own listeners). */
   everything?: boolean;
 }
-
-const isBlocked = (explanation: Explanation | null) => !explanation || explanation.decision.kind === 'blocked' || explanation.decision.kind === 'bypass_blocked';
 
 /**
  * The block page: its routes, and `intercept`, an `onRequest` hook (run

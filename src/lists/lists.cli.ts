@@ -8,14 +8,9 @@ import path from 'node:path';
 import type { Command, CommandContext } from '../cli/command.ts';
 import { dataPaths } from '../config/config.ts';
 import { invalid } from '../shared/errors.ts';
-import { BUILT_IN_SOURCES, type BuiltInList } from './lists.sources.ts';
+import { enabledLists } from './lists.sources.ts';
 import { type ListResult, mirrorCandidate, type SyncProgress, syncLists } from './lists.sync.ts';
 import { whyNames } from './lists.why.ts';
-
-/** The lists a sync brings in: every built-in block list that is on by default. */
-export function enabledLists(): BuiltInList[] {
-  return BUILT_IN_SOURCES.flatMap((s) => s.lists).filter((l) => l.use === 'block' && l.enabledByDefault);
-}
 
 const number = (n: number) => n.toLocaleString('en-GB');
 

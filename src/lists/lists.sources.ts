@@ -304,3 +304,8 @@ export const BUILT_IN_SOURCES: readonly BuiltInSource[] = [
 export const BUILT_IN_LISTS: ReadonlyMap<string, BuiltInList & { source: BuiltInSource['key'] }> = new Map(
   BUILT_IN_SOURCES.flatMap((source) => source.lists.map((list) => [list.id, { ...list, source: source.key }] as const)),
 );
+
+/** The lists a sync brings in: every built-in block list that is on by default. */
+export function enabledLists(): BuiltInList[] {
+  return [...BUILT_IN_LISTS.values()].filter((l) => l.use === 'block' && l.enabledByDefault);
+}

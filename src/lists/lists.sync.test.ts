@@ -22,8 +22,7 @@ import { loadCatalog } from '../filter/catalog.ts';
 import { tempDirs } from '../../test/support/temp.ts';
 import { startTestApp } from '../../test/support/dialects.ts';
 import { buildQuery, parseAnswer, startTestUpstream, udpExchange } from '../../test/support/dns.ts';
-import { enabledLists } from './lists.cli.ts';
-import { BUILT_IN_LISTS, type BuiltInList } from './lists.sources.ts';
+import { BUILT_IN_LISTS, type BuiltInList, enabledLists } from './lists.sources.ts';
 import { mirrorCandidate, syncLists } from './lists.sync.ts';
 
 const SHARED_DATA = path.resolve(ROOT_DIR, '..', 'shared', 'data');

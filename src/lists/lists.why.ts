@@ -7,6 +7,7 @@
 import { type Catalog, emptyCatalog, explainName, loadCatalog } from '../filter/catalog.ts';
 import type { CategoryKey } from '../filter/categories.ts';
 import type { Decision } from '../filter/decision.ts';
+import { normalizeName } from '../filter/list-formats.ts';
 import { compilePolicy } from '../filter/policy.ts';
 import { QTYPE } from '../filter/wire.ts';
 import type { PolicyService } from '../policy/policy.service.ts';
@@ -45,14 +46,12 @@ export interface WhyResult {
   };
 }
 
-const NAME = /^[a-z0-9_.*-]+$/;
-
 /** Explains `names` from the compiled catalog (and, with `groupId`, the school's policy for that group). */
 export async function whyNames(deps: { catalogFile: string; policy: PolicyService; schoolId: string | null }, names: string[], group: string | null): Promise<WhyResult[]> {
   const cleaned = names.map((raw, i) => {
-    const name = raw.trim().toLowerCase().replace(/\.$/, '');
-    if (!name || name.length > 253 || !NAME.test(name)) throw invalid(`"${raw}" is not a domain name`, [{ where: `names.${i}`, message: 'is not a domain name' }]);
-    return name;
+    const checked = normalizeName(raw.trim(), true);
+    if (!checked.ok) throw invalid(`"${raw}" is not a domain name: ${checked.reason}`, [{ where: `names.${i}`, message: checked.reason }]);
+    return checked.name;
   });
   let catalog: Catalog | null = null;
   try {

@@ -90,8 +90,8 @@ function present(row: UnblockRequestsTable): UnblockRequestView {
     requesterName: row.requester_name,
     message: row.message,
     status: row.status,
-    createdAt: new Date(row.created_at).toISOString(),
-    decidedAt: row.decided_at ? new Date(row.decided_at).toISOString() : null,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at,
     decidedBy: row.decided_by,
     decisionReason: row.decision_reason,
   };
