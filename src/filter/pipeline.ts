@@ -119,6 +119,8 @@ interface Fetched {
 }
 
 const NO_DECISION_GROUP = null;
+/** The identity the block page explains for a client the filter does not know (one object, so its policy is resolved once per policy). */
+const UNKNOWN_CLIENT: Identity = Object.freeze({ personId: null, deviceId: null, networkId: null, groupIds: [], rateLimited: true });
 /** Largest TTL of a safe-search answer: long enough to spare upstreams, short enough to follow a policy change. */
 const SAFE_SEARCH_TTL = 300;
 const EDE_BLOCKED = EDE.BLOCKED;
@@ -365,8 +367,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function explain(name: string, context: { address: string; token: string | null }): Explanation | null {
     if (!policy || !catalog || !identifier || !snapshot) return null;
     const identity = context.token !== null ? identifier.byToken(context.token, context.address) : identifier.byAddress(context.address);
-    // Someone the filter does not know (a home network, a phone on mobile data) sees what the lists say, as a visitor would.
-    const client = clientOf(identity ?? { personId: null, deviceId: null, networkId: null, groupIds: [], rateLimited: true });
+    // Someone the filter does not know (a home network, a phone on mobile data) gets the school's default group, as a visitor would.
+    const client = clientOf(identity ?? UNKNOWN_CLIENT);
     const bits = catalog.lookup(name);
     const categories = CATEGORY_KEYS.filter((_, bit) => (bits >>> bit) & 1);
     return {
