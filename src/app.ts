@@ -24,6 +24,8 @@ import { emptyCatalog, loadCatalog } from './filter/catalog.ts';
 import { createFilterEngine, type FilterEngine } from './filter/engine.ts';
 import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
+import { listsRoutes } from './lists/lists.routes.ts';
+import { createListsStatus, type ListsStatus, registerListsMetrics } from './lists/lists.status.ts';
 import { createEventWriter, type EventWriter } from './monitor/monitor.events.ts';
 import { parseHostPort } from './shared/host-port.ts';
 import { devicesRoutes } from './devices/devices.routes.ts';
@@ -54,6 +56,8 @@ export interface Schoolgate {
   policy: PolicyService;
   /** Review requests sent from the block page. */
   unblockRequests: UnblockRequests;
+  /** The lists' health: the illegal feeds' status and lists whose latest check failed. */
+  listsStatus: ListsStatus;
   auth: AuthService;
   http: App;
   /** Filter events on their way to the store. */
@@ -101,6 +105,9 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   let blockPageListeners: BlockPageListeners | null = null;
   const metrics = createMetrics();
   registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
+  const listsStatus = createListsStatus({ cacheDir: paths.lists, lists: config.lists });
+  registerListsMetrics(metrics.registry, listsStatus);
+  let stopWatchingLists: (() => void) | null = null;
 
   // Requests for any other host name were sent here by a blocked DNS answer: they get the block page.
   const ownHosts = ownHostNames(config);
@@ -127,7 +134,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes(listsStatus), blockPage.routes],
   });
 
   return {
@@ -140,6 +147,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     devices,
     policy,
     unblockRequests,
+    listsStatus,
     auth,
     http,
     events,
@@ -158,7 +166,10 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
         ca = await openSchoolCa(paths.blockPageCa, (await schools.list())[0]?.name ?? config.school.name);
         logger.info({ fingerprint: ca.fingerprint, download: '/blocked/ca.crt' }, 'school root CA for HTTPS block pages ready: install it on managed devices');
       }
-      if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy, events });
+      if (config.dns.enabled) {
+        dns = await startDns({ config, logger, schools, policy, events });
+        stopWatchingLists = listsStatus.watch(logger);
+      }
       if (bp.listen.length || bp.httpsListen.length) {
         blockPageListeners = await startBlockPageListeners({ listen: bp.listen, httpsListen: bp.httpsListen, ca, logger, trustProxy: config.http.trustProxy, deps: blockPageDeps });
         logger.info({ addresses: blockPageListeners.addresses }, 'block page listening');
@@ -167,6 +178,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       return address;
     },
     async close() {
+      stopWatchingLists?.();
       await blockPageListeners?.close();
       await http.close();
       await dns?.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIST_FORMATS } from '../filter/list-formats.ts';
 import { Secret } from './secret.ts';
 
 /** A string that becomes a Secret so it never reaches a log. */
@@ -128,6 +129,45 @@ export const configSchema = z.object({
       rootCa: flag().default(false),
     })
     .prefault({}),
+  lists: z
+    .object({
+      /**
+       * Licensed illegal-content feeds (the IWF URL list, the police's CTIRU list), brought in by
+       * `schoolgate lists sync` into the `illegal` category, which nothing can switch off. Until
+       * one is configured and loaded the filter shows a red status (docs/lists.md).
+       */
+      illegalFeeds: z
+        .array(
+          z
+            .object({
+              /** Short name shown in reports and the status (`IWF`, `CTIRU`). */
+              name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'letters, digits, _ . - (at most 40)'),
+              url: z.url({ protocol: /^https?$/ }),
+              /** `urls` (one URL a line: whole sites block, page URLs are reported) or a domain-list format. */
+              format: z.enum(LIST_FORMATS).default('urls'),
+              /** HTTP basic authentication. */
+              username: z.string().min(1).optional(),
+              password: secret().optional(),
+              passwordFile: z.string().min(1).optional(),
+              /** A token sent as `Authorization: Bearer …`, or in the header `tokenHeader` names. */
+              token: secret().optional(),
+              tokenFile: z.string().min(1).optional(),
+              tokenHeader: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+            })
+            .superRefine((feed, ctx) => {
+              if (feed.password && feed.passwordFile) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'give password or passwordFile, not both' });
+              if (feed.token && feed.tokenFile) ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'give token or tokenFile, not both' });
+              if ((feed.password || feed.passwordFile) && !feed.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'is needed with a password' });
+              if (feed.username && !(feed.password || feed.passwordFile)) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is needed with a username (or passwordFile)' });
+              if (feed.username && (feed.token || feed.tokenFile)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'give a username and password or a token, not both' });
+              if (feed.tokenHeader && !(feed.token || feed.tokenFile)) ctx.addIssue({ code: 'custom', path: ['tokenHeader'], message: 'needs token or tokenFile' });
+            }),
+        )
+        .default([]),
+      /** A feed not brought in successfully for this many hours turns its status amber, and red after a week. */
+      illegalFeedStaleHours: z.coerce.number().int().min(1).max(168).default(48),
+    })
+    .prefault({}),
   monitor: z
     .object({
       /** Days filter events are kept. */
@@ -148,6 +188,10 @@ export const configSchema = z.object({
   if (config.blockPage.httpsListen.length > 0 && !config.blockPage.rootCa) {
     ctx.addIssue({ code: 'custom', path: ['blockPage', 'httpsListen'], message: 'needs blockPage.rootCa: true (the HTTPS block page issues its certificates from the school root CA)' });
   }
+  const feedNames = config.lists.illegalFeeds.map((f) => f.name.toLowerCase());
+  feedNames.forEach((name, i) => {
+    if (feedNames.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['lists', 'illegalFeeds', i, 'name'], message: `'${name}' is used by another feed` });
+  });
   if (config.store.driver === 'postgres' && !config.store.postgresUrl) {
     ctx.addIssue({ code: 'custom', path: ['store', 'postgresUrl'], message: 'is required when store.driver is postgres' });
   }

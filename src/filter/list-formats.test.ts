@@ -171,6 +171,31 @@ describe('wildcard and TLD lists', () => {
   });
 });
 
+describe('URL lists (licensed feeds)', () => {
+  it('blocks a whole site named by a URL without a path, with or without a scheme, port or user', () => {
+    assert.deepEqual(names('urls', 'http://Bad.Example.com/'), ['bad.example.com']);
+    assert.deepEqual(names('urls', 'https://bad.example.org'), ['bad.example.org']);
+    assert.deepEqual(names('urls', 'bad.example.net'), ['bad.example.net']);
+    assert.deepEqual(names('urls', 'http://user:pw@bad.example.com:8080/'), ['bad.example.com']);
+    assert.deepEqual(names('urls', 'http://[2001:db8::1]/'), ['=2001:db8::1']);
+    assert.deepEqual(names('urls', '# a comment'), []);
+  });
+
+  it('reports a page URL as left to URL-level filtering instead of blocking its whole host', () => {
+    for (const line of ['http://host.example.com/some/page.html', 'host.example.com/dir/', 'https://host.example.com/?id=3', 'http://host.example.com#frag']) {
+      assert.deepEqual(names('urls', line), [], line);
+      assert.match(problems('urls', line)[0], /^unsupported: a page URL: a DNS filter can only block whole sites/, line);
+    }
+  });
+
+  it('refuses other schemes and lines with several words, saying why', () => {
+    assert.match(problems('urls', 'ftp://files.example.com/')[0], /scheme ftp: only http and https/);
+    assert.match(problems('urls', 'http://a.example.com/ http://b.example.com/')[0], /one URL a line/);
+    assert.match(problems('urls', 'http://exa mple/')[0], /one URL a line/);
+    assert.match(problems('urls', 'http://bad_host!.com/')[0], /character '!'/);
+  });
+});
+
 const MESSY = '/work/shared/data/fixtures/formats-sample/messy-lines.tsv';
 const messyMissing = existsSync(MESSY) ? false : `the shared fixtures (${MESSY}) are not on this machine`;
 

@@ -19,7 +19,7 @@ import { domainToASCII } from 'node:url';
 import { canonicalIp } from './name-hash.ts';
 
 /** The list formats the builder reads. */
-export const LIST_FORMATS = ['plain', 'hosts', 'adblock', 'dnsmasq', 'wildcard', 'tld'] as const;
+export const LIST_FORMATS = ['plain', 'hosts', 'adblock', 'dnsmasq', 'wildcard', 'tld', 'urls'] as const;
 /** One of LIST_FORMATS. */
 export type ListFormat = (typeof LIST_FORMATS)[number];
 
@@ -209,8 +209,51 @@ export function parseListLine(format: ListFormat, line: string, sourceExact = fa
     case 'dnsmasq':
       parseDnsmasqLine(text, out);
       break;
+    case 'urls':
+      parseUrlLine(text, out);
+      break;
   }
   return out.result();
+}
+
+/** Why a page URL in a `urls` list is not used (shown in reports and the feed's status). */
+export const PAGE_URL_REASON = 'a page URL: a DNS filter can only block whole sites, so this page is left to URL-level filtering (such as the broadband provider’s)';
+
+/**
+ * `urls` (licensed feeds such as the IWF and CTIRU lists are URL lists): one
+ * URL a line, with or without `http://` or `https://`. A URL naming a whole
+ * site (no path, or `/`) blocks that host; a URL of a page is reported, not
+ * used: blocking its whole host would take down every other page there, and
+ * the IWF asks its members to block page by page.
+ */
+function parseUrlLine(text: string, out: LineBuilder) {
+  if (text[0] === '#' || text[0] === ';' || text[0] === '!') return;
+  const body = stripHashComment(text).trim();
+  if (body === '') return;
+  if (WHITESPACE.test(body)) {
+    out.invalid('more than one word on the line (one URL a line)');
+    return;
+  }
+  let rest = body;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
+  if (scheme) {
+    if (!/^https?$/i.test(scheme[1])) {
+      out.invalid(`scheme ${scheme[1]}: only http and https URLs are read`);
+      return;
+    }
+    rest = rest.slice(scheme[0].length);
+  }
+  const end = rest.search(/[/?#]/);
+  let host = end < 0 ? rest : rest.slice(0, end);
+  const after = end < 0 ? '' : rest.slice(end);
+  host = host.slice(host.lastIndexOf('@') + 1); // user:password@host
+  if (host.startsWith('[')) host = host.slice(1, host.indexOf(']') > 0 ? host.indexOf(']') : undefined);
+  else host = host.replace(/:\d+$/, '');
+  if (after !== '' && after !== '/') {
+    out.unsupported(PAGE_URL_REASON);
+    return;
+  }
+  out.add(host, 'default');
 }
 
 /** `plain` (one name a line), `wildcard` (`*.x` or `x`: x and its subdomains) and `tld` (`zip`, `.zip`: everything under it). */

@@ -1,15 +1,18 @@
 /**
- * `schoolgate lists sync --mirror DIR` and `schoolgate lists why NAME...`.
- * Sync works without the web app running; a running Schoolgate notices the
- * new catalog file and swaps to it within a few seconds.
+ * `schoolgate lists sync [--mirror DIR]`, `schoolgate lists status` and
+ * `schoolgate lists why NAME...`. Sync works without the web app running; a
+ * running Schoolgate notices the new catalog file and swaps to it within a
+ * few seconds, and its status follows the lists' state file.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command, CommandContext } from '../cli/command.ts';
 import { dataPaths } from '../config/config.ts';
 import { invalid } from '../shared/errors.ts';
-import { enabledLists } from './lists.sources.ts';
-import { type ListResult, mirrorCandidate, type SyncProgress, syncLists } from './lists.sync.ts';
+import { feedCandidate, type FeedList, feedLists, type IllegalFeedStatus } from './lists.feeds.ts';
+import { type BuiltInList, enabledLists } from './lists.sources.ts';
+import { createListsStatus } from './lists.status.ts';
+import { type ListResult, mirrorCandidate, type SyncProgress, syncLists, urlCandidate } from './lists.sync.ts';
 import { whyNames } from './lists.why.ts';
 
 const number = (n: number) => n.toLocaleString('en-GB');
@@ -34,34 +37,50 @@ async function schoolIdOf(ctx: CommandContext, app: Awaited<ReturnType<CommandCo
   return school?.id ?? null;
 }
 
+const LEVEL_MARK = { green: 'GREEN', amber: 'AMBER', red: 'RED' } as const;
+
+/** The illegal feeds' status as lines for a terminal. */
+function feedStatusLines(status: IllegalFeedStatus): string[] {
+  const lines = [`illegal-content feeds: ${LEVEL_MARK[status.level]}: ${status.summary}`];
+  for (const f of status.feeds) lines.push(`  ${f.name.padEnd(12)} ${LEVEL_MARK[f.level].padEnd(6)} ${f.url}: ${f.message}`);
+  if (status.advice) lines.push(`  ${status.advice}`, `  See ${status.docs}. Check enforcement any time: dig ${status.testName}`);
+  return lines;
+}
+
+const builtInFromUrl = urlCandidate<BuiltInList>({ urlOf: (list) => list.url });
+
 export const listsCommands: Command[] = [
   {
     name: 'lists sync',
-    summary: 'Bring in the category lists and compile the filter’s catalog (from an offline mirror)',
-    usage: 'lists sync --mirror DIR [--json]',
+    summary: 'Bring in the category lists and licensed feeds, and compile the filter’s catalog',
+    usage: 'lists sync [--mirror DIR] [--json]',
     help: [
-      'Reads every enabled built-in list from DIR, laid out as the sources publish them',
+      'Downloads every enabled built-in list from its source (only what changed since the last',
+      'sync), or with --mirror reads them from DIR, laid out as the sources publish them',
       '(ut1/<category>/domains.gz, blocklistproject/hosts/<list>.txt.gz,',
-      'shadowwhisperer/Lists/<List>.gz, sinfonietta/<list>.gz), checks each one, keeps it as',
-      'the last good copy in <dataDir>/lists, and compiles the catalog the filter loads.',
+      'shadowwhisperer/Lists/<List>.gz, sinfonietta/<list>.gz). Licensed illegal-content feeds',
+      '(lists.illegalFeeds in the config) are always downloaded from their URLs with their',
+      'credentials. Each list is checked and kept as the last good copy in <dataDir>/lists, and',
+      'the catalog the filter loads is compiled from those copies.',
       'A list that is missing, unreadable, not a list, or less than half its last size is',
       'reported and its last good copy stays in service. A running Schoolgate picks up the',
       'new catalog within a few seconds. Exit code 1 when any list had a problem.',
       '',
-      '  --mirror   the directory to read the lists from',
+      '  --mirror   the directory to read the built-in lists from (air-gapped installs, tests)',
       '  --json     print the report as JSON',
     ].join('\n'),
     options: { mirror: { type: 'string' }, json: { type: 'boolean' } },
     async run(ctx) {
       const mirror = ctx.values.mirror as string | undefined;
-      if (!mirror) throw invalid('Say where the lists are: schoolgate lists sync --mirror DIR (downloading from the sources comes later)');
-      if (!existsSync(mirror) || !statSync(mirror).isDirectory()) throw invalid(`--mirror ${mirror}: no such directory`);
-      const paths = dataPaths(ctx.config());
+      if (mirror !== undefined && (!existsSync(mirror) || !statSync(mirror).isDirectory())) throw invalid(`--mirror ${mirror}: no such directory`);
+      const config = ctx.config();
+      const paths = dataPaths(config);
       const json = ctx.values.json === true;
       const started = performance.now();
-      const report = await syncLists({
-        lists: enabledLists(),
-        candidate: mirrorCandidate(path.resolve(mirror)),
+      const builtIn = mirror !== undefined ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
+      const report = await syncLists<BuiltInList | FeedList>({
+        lists: [...feedLists(config.lists.illegalFeeds), ...enabledLists()],
+        candidate: (list, last, scratch) => ('feed' in list ? feedCandidate(list, last, scratch) : builtIn(list, last, scratch)),
         cacheDir: paths.lists,
         catalogFile: paths.catalog,
         onProgress: (event) => {
@@ -71,8 +90,9 @@ export const listsCommands: Command[] = [
         },
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const health = createListsStatus({ cacheDir: paths.lists, lists: config.lists }).current();
       if (json) {
-        ctx.out(JSON.stringify({ lists: report.lists, build: report.build && { ...report.build, rejections: report.build.rejections.slice(0, 100) }, problems: report.problems }, null, 2));
+        ctx.out(JSON.stringify({ lists: report.lists, build: report.build && { ...report.build, rejections: report.build.rejections.slice(0, 100) }, problems: report.problems, illegalFeed: health.illegalFeed }, null, 2));
         return report.problems.length ? 1 : 0;
       }
       const b = report.build;
@@ -94,8 +114,37 @@ export const listsCommands: Command[] = [
         ctx.out(`${problems.length} list(s) need attention:`);
         for (const p of problems) ctx.out(`  ${p.id} (${p.file ?? 'no file'}): ${p.reason}`);
       }
+      ctx.out('');
+      for (const line of feedStatusLines(health.illegalFeed)) ctx.out(line);
       ctx.out(`done in ${seconds} s`);
       return problems.length ? 1 : 0;
+    },
+  },
+  {
+    name: 'lists status',
+    summary: 'Whether a licensed illegal-content feed is in service, and lists whose latest check failed',
+    usage: 'lists status [--json]',
+    help: [
+      'The illegal category\'s licensed feeds: GREEN in service, AMBER the latest update failed or is',
+      'late (the copy in service still blocks), RED none configured or none loaded. Then every',
+      'list whose latest check had a problem. Exit code 0 when green with no problem, 1 otherwise.',
+    ].join('\n'),
+    options: { json: { type: 'boolean' } },
+    async run(ctx) {
+      const config = ctx.config();
+      const health = createListsStatus({ cacheDir: dataPaths(config).lists, lists: config.lists }).current();
+      const fine = health.illegalFeed.level === 'green' && health.problems.length === 0;
+      if (ctx.values.json) {
+        ctx.out(JSON.stringify(health, null, 2));
+        return fine ? 0 : 1;
+      }
+      for (const line of feedStatusLines(health.illegalFeed)) ctx.out(line);
+      if (health.problems.length) {
+        ctx.out('');
+        ctx.out(`${health.problems.length} list(s) had a problem at their latest check:`);
+        for (const p of health.problems) ctx.out(`  ${p.id} (${p.at.slice(0, 16).replace('T', ' ')} UTC): ${p.reason}${p.inService ? '; the last good copy stays in service' : '; not in service'}`);
+      }
+      return fine ? 0 : 1;
     },
   },
   {

@@ -17,27 +17,42 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { copyFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildProgress, type BuildReport, readLines } from '../filter/catalog-build.ts';
 import { buildCatalogInWorker } from '../filter/catalog.ts';
-import { parseListLine } from '../filter/list-formats.ts';
-import type { BuiltInList } from './lists.sources.ts';
+import type { CategoryKey } from '../filter/categories.ts';
+import { type ListFormat, parseListLine } from '../filter/list-formats.ts';
+import { displayUrl, downloadList } from './lists.download.ts';
 
 /** A new version with fewer than this share of the last good one's names is not accepted. */
 export const SHRINK_LIMIT = 0.5;
 /** Largest list file read (uncompressed text is streamed; this bounds the compressed or plain file). */
 export const MAX_LIST_BYTES = 512 << 20;
 
-/** What is known about a list's last good copy. */
-export interface ListState {
-  id: string;
+/** The copy of a list in service. */
+export interface ListCopy {
   sha256: string;
   names: number;
   lines: number;
+  /** Lines that gave no name (reported by the compile; page URLs of a feed among them). */
+  unused: number;
   acceptedAt: string;
-  /** Where it came from: a mirror path or a URL. */
+  /** Where it came from: a mirror path or a URL (as `displayUrl` shows it). */
   from: string;
+}
+
+/** What is known about a list: its copy in service, when its source was last reached, its latest problem. */
+export interface ListState {
+  id: string;
+  copy: ListCopy | null;
+  /** The last time the source was reached and what it had is what is in service. */
+  checkedAt: string | null;
+  /** Validators of the copy, for a conditional GET. */
+  etag: string | null;
+  lastModified: string | null;
+  /** The latest problem, cleared by the next good check. */
+  problem: { reason: string; at: string } | null;
 }
 
 export type ListStatus = 'updated' | 'unchanged' | 'kept' | 'missing' | 'failed';
@@ -49,7 +64,7 @@ export interface ListResult {
   status: ListStatus;
   /** Why a new version was not taken (kept, missing, failed). */
   reason: string | null;
-  /** The file that was checked. */
+  /** Where the new version was looked for (a file, or a URL as `displayUrl` shows it). */
   file: string | null;
   /** Names in the copy now in service (0 when there is none). */
   names: number;
@@ -63,11 +78,27 @@ export interface SyncReport {
   problems: ListResult[];
 }
 
-export interface SyncOptions {
+/** What a sync needs to know of a list: built-in lists, licensed feeds and a school's own lists all fit. */
+export interface SyncList {
+  id: string;
+  category: CategoryKey | null;
+  format: ListFormat;
+}
+
+/** Where a list's new version is: a file to check, the same as before, or nothing (and why). */
+export type Candidate =
+  | { kind: 'file'; file: string; from: string; etag?: string | null; lastModified?: string | null }
+  | { kind: 'not-modified'; from: string }
+  | { kind: 'unavailable'; from: string | null; reason: string; missing: boolean };
+
+/** Finds a list's new version; `scratch` is a file it may download into (the sync removes it). */
+export type CandidateSource = (list: SyncList, last: ListState | undefined, scratch: string) => Promise<Candidate>;
+
+export interface SyncOptions<L extends SyncList = SyncList> {
   /** The lists to bring in and compile (enabled block lists). */
-  lists: BuiltInList[];
-  /** Where a list's new version comes from: a file to check (null: not there). */
-  candidate(list: BuiltInList): string | null;
+  lists: L[];
+  /** Where a list's new version comes from. */
+  candidate(list: L, last: ListState | undefined, scratch: string): Promise<Candidate>;
   /** `<dataDir>/lists`: the last good copies and state.json. */
   cacheDir: string;
   /** The catalog file the filter loads. */
@@ -81,11 +112,39 @@ export type SyncProgress = { phase: 'check'; list: string; index: number; total:
 
 /** Reads a mirror laid out as `mirrorPath` says; a list's file may be there gzipped or not. */
 export function mirrorCandidate(mirror: string) {
-  return (list: BuiltInList): string | null => {
+  return async (list: SyncList & { mirrorPath: string }): Promise<Candidate> => {
     const file = path.join(mirror, list.mirrorPath);
-    if (existsSync(file)) return file;
     const plain = file.replace(/\.gz$/, '');
-    return existsSync(plain) ? plain : null;
+    const found = existsSync(file) ? file : existsSync(plain) ? plain : null;
+    return found ? { kind: 'file', file: found, from: found } : { kind: 'unavailable', from: file, reason: 'not found', missing: true };
+  };
+}
+
+/** Downloads a list from its URL (conditional on the copy in service), with the headers `headersOf` gives (credentials). */
+export function urlCandidate<L extends SyncList>(options: { urlOf(list: L): string; headersOf?(list: L): Record<string, string>; maxBytes?: number; timeoutMs?: number; idleMs?: number }) {
+  return async (list: L, last: ListState | undefined, scratch: string): Promise<Candidate> => {
+    const url = options.urlOf(list);
+    const from = displayUrl(url);
+    let headers: Record<string, string>;
+    try {
+      headers = options.headersOf?.(list) ?? {};
+    } catch (error) {
+      return { kind: 'unavailable', from, reason: (error as Error).message, missing: false };
+    }
+    const haveCopy = last?.copy != null;
+    const result = await downloadList({
+      url,
+      headers,
+      etag: haveCopy ? last.etag : null,
+      lastModified: haveCopy ? last.lastModified : null,
+      into: scratch,
+      maxBytes: options.maxBytes ?? MAX_LIST_BYTES,
+      timeoutMs: options.timeoutMs,
+      idleMs: options.idleMs,
+    });
+    if (result.status === 'not-modified') return { kind: 'not-modified', from };
+    if (result.status === 'failed') return { kind: 'unavailable', from, reason: `download failed: ${result.reason}`, missing: false };
+    return { kind: 'file', file: result.file, from, etag: result.etag, lastModified: result.lastModified };
   };
 }
 
@@ -99,15 +158,18 @@ const sha256Of = (file: string) =>
   });
 
 /** Reads a candidate list: how many names and lines it has, or why it is not a list. */
-export async function checkListFile(file: string, list: Pick<BuiltInList, 'format'>): Promise<{ ok: true; names: number; lines: number } | { ok: false; reason: string }> {
+export async function checkListFile(file: string, list: Pick<SyncList, 'format'>): Promise<{ ok: true; names: number; lines: number; unused: number } | { ok: false; reason: string }> {
   let names = 0;
+  let unused = 0;
   let firstText: string | null = null;
   let lines: number;
   try {
     lines = await readLines(file, (text) => {
       if (text === null) return;
       if (firstText === null && text.trim() !== '') firstText = text.trim();
-      names += parseListLine(list.format, text).names.length;
+      const parsed = parseListLine(list.format, text);
+      names += parsed.names.length;
+      if (parsed.names.length === 0 && parsed.problems.length) unused++;
     });
   } catch (error) {
     const message = (error as Error).message;
@@ -116,21 +178,40 @@ export async function checkListFile(file: string, list: Pick<BuiltInList, 'forma
   const first = firstText as string | null;
   if (first !== null && /^<(!doctype|html|\?xml|head|body)/i.test(first)) return { ok: false, reason: 'it is a web page (HTML), not a list: the server sent an error page?' };
   if (names === 0) return { ok: false, reason: `no usable line in ${lines} line(s)` };
-  return { ok: true, names, lines };
+  return { ok: true, names, lines, unused };
 }
 
-function cacheFileOf(cacheDir: string, list: BuiltInList): string {
-  return path.join(cacheDir, `${list.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}${list.mirrorPath.endsWith('.gz') ? '.gz' : ''}`);
+function cacheFileOf(cacheDir: string, list: SyncList): string {
+  return path.join(cacheDir, list.id.replace(/[^A-Za-z0-9_.-]+/g, '_'));
 }
 
-function readState(cacheDir: string): Record<string, ListState> {
+/** A state entry of an earlier version (flat: the copy's fields beside the id). */
+interface OldListState {
+  id: string;
+  sha256: string;
+  names: number;
+  lines: number;
+  acceptedAt: string;
+  from: string;
+}
+
+/** What `state.json` in `cacheDir` says about each list (an unreadable file says nothing). */
+export function readListStates(cacheDir: string): Record<string, ListState> {
   const file = path.join(cacheDir, 'state.json');
   if (!existsSync(file)) return {};
+  let raw: Record<string, ListState | OldListState>;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, ListState>;
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return {}; // a broken state file only costs re-checking every list
   }
+  const states: Record<string, ListState> = {};
+  for (const [id, value] of Object.entries(raw)) {
+    if ('copy' in value) states[id] = value;
+    // The first version kept no validators and named the copy `<id>.gz`: moved on first read below.
+    else states[id] = { id, copy: { sha256: value.sha256, names: value.names, lines: value.lines, unused: 0, acceptedAt: value.acceptedAt, from: value.from }, checkedAt: value.acceptedAt, etag: null, lastModified: null, problem: null };
+  }
+  return states;
 }
 
 /**
@@ -139,48 +220,68 @@ function readState(cacheDir: string): Record<string, ListState> {
  * any copy are left out of the catalog and reported; with no copy at all the
  * catalog in service is left as it is.
  */
-export async function syncLists(options: SyncOptions): Promise<SyncReport> {
+export async function syncLists<L extends SyncList>(options: SyncOptions<L>): Promise<SyncReport> {
   const clock = options.clock ?? (() => new Date());
   mkdirSync(options.cacheDir, { recursive: true });
-  const state = readState(options.cacheDir);
+  const states = readListStates(options.cacheDir);
   const results: ListResult[] = [];
 
   for (const [index, list] of options.lists.entries()) {
-    const last = state[list.id];
     const cached = cacheFileOf(options.cacheDir, list);
-    const haveCopy = last !== undefined && existsSync(cached);
-    const file = options.candidate(list);
-    const result: ListResult = { id: list.id, category: list.category, status: 'unchanged', reason: null, file, names: haveCopy ? last.names : 0 };
-    const keep = (reason: string) => {
-      result.status = haveCopy ? 'kept' : file ? 'failed' : 'missing';
-      result.reason = haveCopy ? `${reason}; the last good copy (${last.names} names, ${last.acceptedAt.slice(0, 10)}) stays in service` : reason;
+    if (!existsSync(cached) && existsSync(`${cached}.gz`)) await rename(`${cached}.gz`, cached); // named by the first version
+    const last = states[list.id];
+    const copy = last?.copy && existsSync(cached) ? last.copy : null;
+    const state: ListState = { id: list.id, copy, checkedAt: copy ? (last?.checkedAt ?? null) : null, etag: copy ? (last?.etag ?? null) : null, lastModified: copy ? (last?.lastModified ?? null) : null, problem: last?.problem ?? null };
+    states[list.id] = state;
+    const scratch = `${cached}.${process.pid}.download`;
+    const found = await options.candidate(list, state, scratch);
+    const now = clock().toISOString();
+    const result: ListResult = { id: list.id, category: list.category, status: 'unchanged', reason: null, file: found.from, names: copy?.names ?? 0 };
+    const keep = (reason: string, missing: boolean) => {
+      result.status = copy ? 'kept' : missing ? 'missing' : 'failed';
+      result.reason = copy ? `${reason}; the last good copy (${copy.names} names, ${copy.acceptedAt.slice(0, 10)}) stays in service` : reason;
+      state.problem = { reason, at: now };
     };
-    if (!file) keep('not found');
-    else {
-      const sha256 = await sha256Of(file);
-      if (!(haveCopy && last.sha256 === sha256)) {
-        const checked = await checkListFile(file, list);
-        if (!checked.ok) keep(checked.reason);
-        else if (haveCopy && checked.names < last.names * SHRINK_LIMIT) {
-          keep(`it shrank from ${last.names} to ${checked.names} names (more than half gone)`);
-        } else {
+    const fine = () => {
+      state.checkedAt = now;
+      state.problem = null;
+    };
+    if (found.kind === 'unavailable') keep(found.reason, found.missing);
+    else if (found.kind === 'not-modified') {
+      if (copy) fine();
+      else keep('the server says nothing changed, but there is no copy here', false);
+    } else {
+      const sha256 = await sha256Of(found.file);
+      if (copy && copy.sha256 === sha256) fine();
+      else {
+        const checked = await checkListFile(found.file, list);
+        if (!checked.ok) keep(checked.reason, false);
+        else if (copy && checked.names < copy.names * SHRINK_LIMIT) keep(`it shrank from ${copy.names} to ${checked.names} names (more than half gone)`, false);
+        else {
           const temp = `${cached}.${process.pid}.tmp`;
-          await copyFile(file, temp);
+          if (found.file === scratch) await rename(scratch, temp);
+          else await copyFile(found.file, temp);
           await rename(temp, cached);
-          state[list.id] = { id: list.id, sha256, names: checked.names, lines: checked.lines, acceptedAt: clock().toISOString(), from: file };
+          state.copy = { sha256, names: checked.names, lines: checked.lines, unused: checked.unused, acceptedAt: now, from: found.from };
+          fine();
           result.status = 'updated';
           result.names = checked.names;
         }
       }
+      if (found.kind === 'file' && state.copy?.sha256 === sha256) {
+        state.etag = found.etag ?? null;
+        state.lastModified = found.lastModified ?? null;
+      }
     }
+    await rm(scratch, { force: true });
     results.push(result);
     options.onProgress?.({ phase: 'check', list: list.id, index, total: options.lists.length, result });
   }
   const stateFile = path.join(options.cacheDir, 'state.json');
-  await writeFile(`${stateFile}.tmp`, JSON.stringify(state, null, 2));
+  await writeFile(`${stateFile}.tmp`, JSON.stringify(states, null, 2));
   await rename(`${stateFile}.tmp`, stateFile);
 
-  const compiled = options.lists.filter((list) => state[list.id] && existsSync(cacheFileOf(options.cacheDir, list)));
+  const compiled = options.lists.filter((list) => states[list.id]?.copy && existsSync(cacheFileOf(options.cacheDir, list)));
   let build: BuildReport | null = null;
   if (compiled.length) {
     mkdirSync(path.dirname(options.catalogFile), { recursive: true });

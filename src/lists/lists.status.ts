@@ -1,0 +1,106 @@
+/**
+ * The lists' health as the running app shows it: the illegal category's
+ * licensed feeds (red, amber, green) and every list whose latest check had a
+ * problem. Read from `<dataDir>/lists/state.json`, which `schoolgate lists
+ * sync` writes, so it is right whichever process ran the sync; the file is
+ * re-read only when it changes. A level change is logged (a warning while not
+ * green), and the level is a Prometheus gauge.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import { type IllegalFeedStatus, illegalFeedStatus, type StatusLevel } from './lists.feeds.ts';
+import { type ListState, readListStates } from './lists.sync.ts';
+
+/** A list whose latest check went wrong (its last good copy, if any, stays in service). */
+export interface ListProblem {
+  id: string;
+  reason: string;
+  at: string;
+  /** Whether a last good copy is still in service. */
+  inService: boolean;
+}
+
+/** What the app, API and metrics show about the lists. */
+export interface ListsHealth {
+  illegalFeed: IllegalFeedStatus;
+  problems: ListProblem[];
+}
+
+/** The lists' health, re-read when `state.json` changes. */
+export interface ListsStatus {
+  current(): ListsHealth;
+  /** Logs the illegal feed's level now and whenever it changes (checked every `everyMs`); returns a stop function. */
+  watch(logger: Logger, everyMs?: number): () => void;
+}
+
+const LEVEL_VALUE: Record<StatusLevel, number> = { green: 0, amber: 1, red: 2 };
+
+/** Reads the lists' health for an install (`cacheDir`: `<dataDir>/lists`). */
+export function createListsStatus(options: { cacheDir: string; lists: Config['lists']; clock?: () => Date }): ListsStatus {
+  const clock = options.clock ?? (() => new Date());
+  const stateFile = path.join(options.cacheDir, 'state.json');
+  let stamp = '';
+  let states: Record<string, ListState> = {};
+  const read = () => {
+    let now = 'none';
+    try {
+      const info = statSync(stateFile);
+      now = `${info.mtimeMs}:${info.size}`;
+    } catch {
+      // no sync has run yet
+    }
+    if (now !== stamp) {
+      stamp = now;
+      states = readListStates(options.cacheDir);
+    }
+    return states;
+  };
+  const current = (): ListsHealth => {
+    const s = read();
+    const problems = Object.values(s)
+      .filter((state) => state.problem)
+      .map((state) => ({ id: state.id, reason: state.problem!.reason, at: state.problem!.at, inService: state.copy !== null }));
+    return { illegalFeed: illegalFeedStatus(options.lists.illegalFeeds, s, { now: clock(), staleHours: options.lists.illegalFeedStaleHours }), problems };
+  };
+  return {
+    current,
+    watch(logger, everyMs = 60_000) {
+      let last: StatusLevel | null = null;
+      const check = () => {
+        const { illegalFeed } = current();
+        if (illegalFeed.level === last) return;
+        last = illegalFeed.level;
+        const details = { level: illegalFeed.level, feeds: illegalFeed.feeds.map((f) => ({ name: f.name, level: f.level, message: f.message })), docs: illegalFeed.docs };
+        if (illegalFeed.level === 'green') logger.info(details, `illegal-content feeds: ${illegalFeed.summary}`);
+        else logger.warn(details, `illegal-content feeds ${illegalFeed.level.toUpperCase()}: ${illegalFeed.summary} ${illegalFeed.advice}`);
+      };
+      check();
+      const timer = setInterval(check, everyMs);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}
+
+/** `schoolgate_illegal_feed_level` (0 green, 1 amber, 2 red) and `schoolgate_list_problems`. */
+export function registerListsMetrics(registry: Registry, status: ListsStatus): void {
+  new Gauge({
+    name: 'schoolgate_illegal_feed_level',
+    help: 'Licensed illegal-content feeds: 0 green (in service), 1 amber (update failing or late), 2 red (none configured or none loaded)',
+    registers: [registry],
+    collect() {
+      this.set(LEVEL_VALUE[status.current().illegalFeed.level]);
+    },
+  });
+  new Gauge({
+    name: 'schoolgate_list_problems',
+    help: 'Category lists whose latest check failed (their last good copy, if any, stays in service)',
+    registers: [registry],
+    collect() {
+      this.set(status.current().problems.length);
+    },
+  });
+}
