@@ -1,5 +1,5 @@
 /**
- * Browser test of two admin journeys: networks (a bad CIDR is reported on its
+ * Browser test of the illegal-feed banner and two admin journeys: networks (a bad CIDR is reported on its
  * field; add, edit, delete with an inline confirm) and accounts (create an
  * account for a person; its one-time password is shown once).
  */
@@ -19,6 +19,16 @@ describe('admin pages (browser)', { skip: browserSkip }, () => {
   });
   after(async () => {
     await e2e?.close();
+  });
+
+  it('shows a red banner while no licensed illegal-content feed is in service', async () => {
+    const { page } = e2e;
+    await page.goto('/');
+    const banner = page.getByRole('region', { name: 'Illegal-content lists are not in service' });
+    await banner.waitFor();
+    assert.equal(await banner.getAttribute('data-level'), 'red');
+    assert.match(await banner.innerText(), /No licensed illegal-content feed \(IWF, CTIRU\) is configured[\s\S]*broadband provider/);
+    await screenshot(page, 'admin-0-illegal-feed-red');
   });
 
   it('networks: a bad CIDR is shown on its field; add, edit and delete', async () => {

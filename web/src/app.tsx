@@ -6,6 +6,7 @@
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Me, onSessionEnded, setCsrfToken } from './api.ts';
 import { FormError } from './components.tsx';
+import { FilterStatusBanner } from './filter-status.tsx';
 import { AccountsPage } from './pages/accounts-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { GroupPage, GroupsPage } from './pages/groups-page.tsx';
@@ -162,6 +163,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         </ul>
       </nav>
       <main id="main" className="app-main">
+        {can('filter.policy.read') ? <FilterStatusBanner /> : null}
         <Route segments={segments} me={me} can={can} />
       </main>
     </>
