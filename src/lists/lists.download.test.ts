@@ -81,6 +81,27 @@ describe('downloading a list', async () => {
     assert.deepEqual(stalls, { status: 'failed', reason: 'the server stopped sending for 0.3 s after 10 bytes' });
   });
 
+  it('follows redirects, but never takes credentials to another origin', async () => {
+    const other = await startListServer({ '/moved.txt': (_q, r) => r.end('f.example\n') });
+    try {
+      server.on('/old', (_q, r) => r.writeHead(302, { location: '/list.txt' }).end());
+      server.on('/elsewhere', (_q, r) => r.writeHead(301, { location: other.url('/moved.txt') }).end());
+      const same = await downloadList({ url: server.url('/old'), into: into(), maxBytes: 1 << 20, headers: { 'x-api-key': 'k1' } });
+      assert.equal(same.status, 'downloaded');
+      assert.equal(server.seen.at(-1)!.headers['x-api-key'], 'k1', 'same origin: the key goes along');
+      const file = into();
+      const moved = await downloadList({ url: server.url('/elsewhere'), into: file, maxBytes: 1 << 20, headers: { 'x-api-key': 'k1', authorization: 'Bearer t' } });
+      assert.equal(moved.status, 'downloaded');
+      assert.equal(readFileSync(file, 'utf8'), 'f.example\n');
+      assert.equal(other.seen[0].headers['x-api-key'], undefined);
+      assert.equal(other.seen[0].headers.authorization, undefined);
+      server.on('/loop', (_q, r) => r.writeHead(302, { location: '/loop' }).end());
+      assert.deepEqual(await downloadList({ url: server.url('/loop'), into: into(), maxBytes: 1 << 20 }), { status: 'failed', reason: 'more than 5 redirects' });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('reports a refused connection', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

@@ -62,6 +62,32 @@ function networkReason(error: unknown): string {
   return cause?.message ?? (error as Error).message;
 }
 
+const MAX_REDIRECTS = 5;
+
+/**
+ * Fetches with redirects followed by hand, so that a redirect to another
+ * origin never carries the caller's headers (credentials in custom headers
+ * included, which fetch itself would pass on).
+ */
+async function fetchFollowing(url: string, headers: Headers, signal: AbortSignal): Promise<Response> {
+  let current = new URL(url);
+  let sent = headers;
+  for (let hop = 0; ; hop++) {
+    const response = await fetch(current, { headers: sent, signal, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || response.status === 304 || !location) return response;
+    await response.body?.cancel();
+    if (hop === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, current);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`redirected to a ${next.protocol} URL`);
+    if (next.origin !== current.origin) {
+      sent = new Headers();
+      for (const name of ['if-none-match', 'if-modified-since']) if (headers.has(name)) sent.set(name, headers.get(name)!);
+    }
+    current = next;
+  }
+}
+
 /** Fetches `request.url` into `request.into`; never throws. */
 export async function downloadList(request: DownloadRequest): Promise<DownloadResult> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -83,7 +109,7 @@ export async function downloadList(request: DownloadRequest): Promise<DownloadRe
   try {
     let response: Response;
     try {
-      response = await fetch(request.url, { headers, signal: controller.signal, redirect: 'follow' });
+      response = await fetchFollowing(request.url, headers, controller.signal);
     } catch (error) {
       return { status: 'failed', reason: why || networkReason(error) };
     }
