@@ -1,5 +1,6 @@
-/** Routes of the lists module: their health (the illegal feeds' status and list problems). */
+/** Routes of the lists module: the categories people read, and the lists' health (the illegal feeds' status and list problems). */
 import { z } from 'zod';
+import { allCategories, AUDIENCES } from './lists.taxonomy.ts';
 import type { App } from '../http/server.ts';
 import type { ListsStatus } from './lists.status.ts';
 
@@ -30,12 +31,36 @@ const healthJson = z.object({
   problems: z.array(z.object({ id: z.string(), reason: z.string(), at: z.string(), inService: z.boolean() })),
 });
 
+const categoryJson = z.object({
+  key: z.string(),
+  label: z.string(),
+  description: z.string(),
+  safeguarding: z.boolean(),
+  suggestedBlock: z.object(Object.fromEntries(AUDIENCES.map((a) => [a, z.boolean()])) as Record<(typeof AUDIENCES)[number], z.ZodBoolean>),
+});
+
+/** JSON of one category in `GET /api/lists/categories`. */
+export type CategoryJson = z.infer<typeof categoryJson>;
+
 /** JSON of `GET /api/lists/status`. */
 export type ListsHealthJson = z.infer<typeof healthJson>;
 
 /** Mounts the lists routes under /api/lists. */
 export function listsRoutes(status: ListsStatus) {
   return (app: App) => {
+    app.get(
+      '/api/lists/categories',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          tags: ['lists'],
+          summary: 'Every category with its name, description, whether unblocking it is a safeguarding decision, and the suggested default per audience',
+          response: { 200: z.object({ items: z.array(categoryJson) }) },
+        },
+      },
+      async () => ({ items: allCategories() }),
+    );
+
     app.get(
       '/api/lists/status',
       {

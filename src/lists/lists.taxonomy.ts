@@ -5,7 +5,11 @@
  * these words. The inappropriate-content categories follow the UK Safer
  * Internet Centre's list; the others are the ones schools also manage.
  */
-import type { CategoryKey } from '../filter/categories.ts';
+import { CATEGORY_KEYS, type CategoryKey } from '../filter/categories.ts';
+
+/** The audiences a category has a suggested default for. */
+export const AUDIENCES = ['primary', 'secondary', 'staff', 'guests'] as const;
+export type Audience = (typeof AUDIENCES)[number];
 
 export interface CategoryInfo {
   key: CategoryKey;
@@ -13,9 +17,13 @@ export interface CategoryInfo {
   label: string;
   /** One sentence a head or a pupil can read. */
   description: string;
+  /** Unblocking it for anyone needs the DSL's agreement as well as the network manager's decision. */
+  safeguarding: boolean;
+  /** Whether we suggest blocking it for each audience (a starting point; each school decides). */
+  suggestedBlock: Record<Audience, boolean>;
 }
 
-const INFO: Record<CategoryKey, Omit<CategoryInfo, 'key'>> = {
+const INFO: Record<CategoryKey, Pick<CategoryInfo, 'label' | 'description'>> = {
   illegal: { label: 'Illegal content', description: 'Child sexual abuse material and terrorist content that UK law forbids. Always blocked, for everyone.' },
   pornography: { label: 'Pornography', description: 'Sexually explicit images, video and text.' },
   discrimination: { label: 'Discrimination', description: 'Content that promotes hatred or unfair treatment of people because of who they are.' },
@@ -43,7 +51,51 @@ const INFO: Record<CategoryKey, Omit<CategoryInfo, 'key'>> = {
   custom: { label: 'School’s own list', description: 'Names the school added to its own block lists.' },
 };
 
+/** Categories whose unblocking is a safeguarding decision (the UKSIC harms, and dating and adult themes). */
+const SAFEGUARDING = new Set<CategoryKey>(['illegal', 'pornography', 'discrimination', 'drugs', 'extremism', 'gambling', 'self_harm', 'violence', 'dating', 'adult_themes']);
+
+/**
+ * Suggested blocks per audience, as letters in AUDIENCES order (p s t g):
+ * primary pupils are kept to learning sites; secondary pupils get streaming
+ * and shopping; staff keep what teaching, research and IT support need;
+ * guests get the ordinary web without the harms. Illegal is blocked for all.
+ */
+const SUGGESTED: Record<CategoryKey, string> = {
+  illegal: 'pstg',
+  pornography: 'pstg',
+  discrimination: 'ps-g',
+  drugs: 'ps-g',
+  extremism: 'pstg',
+  gambling: 'pstg',
+  malware: 'pstg',
+  phishing: 'pstg',
+  piracy: 'pstg',
+  self_harm: 'ps-g',
+  violence: 'ps-g',
+  social_networks: 'ps--',
+  chat: 'ps--',
+  games: 'ps--',
+  dating: 'pstg',
+  streaming: 'p---',
+  vpn_proxy: 'pstg',
+  public_dns: 'pstg',
+  ai_chat: 'ps--',
+  shopping: 'p---',
+  advertising: 'ps--',
+  adult_themes: 'ps-g',
+  file_sharing: 'pstg',
+  remote_access: 'ps-g',
+  custom: 'pstg',
+};
+
 /** What people read about a category. */
 export function categoryInfo(key: CategoryKey): CategoryInfo {
-  return { key, ...INFO[key] };
+  const letters = SUGGESTED[key];
+  const suggestedBlock = Object.fromEntries(AUDIENCES.map((audience, i) => [audience, letters[i] !== '-'])) as Record<Audience, boolean>;
+  return { key, ...INFO[key], safeguarding: SAFEGUARDING.has(key), suggestedBlock };
+}
+
+/** Every category, in the engine's order. */
+export function allCategories(): CategoryInfo[] {
+  return CATEGORY_KEYS.map(categoryInfo);
 }
