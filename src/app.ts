@@ -25,6 +25,8 @@ import { createFilterEngine, type FilterEngine } from './filter/engine.ts';
 import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
 import { listsRoutes } from './lists/lists.routes.ts';
+import { alertsRoutes } from './alerts/alerts.routes.ts';
+import { createSystemAlerts, type SystemAlerts } from './alerts/alerts.service.ts';
 import { createListsStatus, type ListsStatus, registerListsMetrics } from './lists/lists.status.ts';
 import { createEventWriter, type EventWriter } from './monitor/monitor.events.ts';
 import { parseHostPort } from './shared/host-port.ts';
@@ -58,6 +60,8 @@ export interface Schoolgate {
   unblockRequests: UnblockRequests;
   /** The lists' health: the illegal feeds' status and lists whose latest check failed. */
   listsStatus: ListsStatus;
+  /** Problems with Schoolgate itself that admins must see. */
+  alerts: SystemAlerts;
   auth: AuthService;
   http: App;
   /** Filter events on their way to the store. */
@@ -105,6 +109,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   let blockPageListeners: BlockPageListeners | null = null;
   const metrics = createMetrics();
   registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
+  const alerts = createSystemAlerts({ store, audit, logger });
   const listsStatus = createListsStatus({ cacheDir: paths.lists, lists: config.lists });
   registerListsMetrics(metrics.registry, listsStatus);
   let stopWatchingLists: (() => void) | null = null;
@@ -134,7 +139,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes(listsStatus), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes(listsStatus), alertsRoutes(alerts), blockPage.routes],
   });
 
   return {
@@ -148,6 +153,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     policy,
     unblockRequests,
     listsStatus,
+    alerts,
     auth,
     http,
     events,

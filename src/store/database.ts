@@ -32,6 +32,7 @@ import type {
   UnblockRequestsTable,
 } from '../policy/policy.tables.ts';
 import type { SchoolsTable } from '../schools/schools.tables.ts';
+import type { SystemAlertsTable } from '../alerts/alerts.tables.ts';
 
 export interface Database {
   schools: SchoolsTable;
@@ -58,4 +59,5 @@ export interface Database {
   filter_snapshot_state: FilterSnapshotStateTable;
   devices: DevicesTable;
   filter_events: FilterEventsTable;
+  system_alerts: SystemAlertsTable;
 }
