@@ -24,6 +24,7 @@ import { emptyCatalog, loadCatalog } from './filter/catalog.ts';
 import { createFilterEngine, type FilterEngine } from './filter/engine.ts';
 import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
+import { createListsRefresher, type ListsRefresher } from './lists/lists.refresh.ts';
 import { listsRoutes } from './lists/lists.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { createSystemAlerts, type SystemAlerts } from './alerts/alerts.service.ts';
@@ -60,6 +61,8 @@ export interface Schoolgate {
   unblockRequests: UnblockRequests;
   /** The lists' health: the illegal feeds' status and lists whose latest check failed. */
   listsStatus: ListsStatus;
+  /** The app's own refresh of the lists (scheduled, or now from the web app). */
+  listsRefresher: ListsRefresher;
   /** Problems with Schoolgate itself that admins must see. */
   alerts: SystemAlerts;
   auth: AuthService;
@@ -111,6 +114,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
   const alerts = createSystemAlerts({ store, audit, logger });
   const listsStatus = createListsStatus({ cacheDir: paths.lists, lists: config.lists });
+  const listsRefresher = createListsRefresher({ config, logger, alerts });
   registerListsMetrics(metrics.registry, listsStatus);
   let stopWatchingLists: (() => void) | null = null;
 
@@ -139,7 +143,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes(listsStatus), alertsRoutes(alerts), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes(listsStatus, listsRefresher), alertsRoutes(alerts), blockPage.routes],
   });
 
   return {
@@ -153,6 +157,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     policy,
     unblockRequests,
     listsStatus,
+    listsRefresher,
     alerts,
     auth,
     http,
@@ -172,10 +177,9 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
         ca = await openSchoolCa(paths.blockPageCa, (await schools.list())[0]?.name ?? config.school.name);
         logger.info({ fingerprint: ca.fingerprint, download: '/blocked/ca.crt' }, 'school root CA for HTTPS block pages ready: install it on managed devices');
       }
-      if (config.dns.enabled) {
-        dns = await startDns({ config, logger, schools, policy, events });
-        stopWatchingLists = listsStatus.watch(logger);
-      }
+      if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy, events });
+      stopWatchingLists = listsStatus.watch(logger, alerts);
+      listsRefresher.start();
       if (bp.listen.length || bp.httpsListen.length) {
         blockPageListeners = await startBlockPageListeners({ listen: bp.listen, httpsListen: bp.httpsListen, ca, logger, trustProxy: config.http.trustProxy, deps: blockPageDeps });
         logger.info({ addresses: blockPageListeners.addresses }, 'block page listening');
@@ -185,6 +189,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     },
     async close() {
       stopWatchingLists?.();
+      await listsRefresher.stop();
       await blockPageListeners?.close();
       await http.close();
       await dns?.close();

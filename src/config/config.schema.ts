@@ -166,6 +166,10 @@ export const configSchema = z.object({
         .default([]),
       /** A feed not brought in successfully for this many hours turns its status amber, and red after a week. */
       illegalFeedStaleHours: z.coerce.number().int().min(1).max(168).default(48),
+      /** Hours between the app's own refreshes of the lists (0: only `schoolgate lists sync`). Starts once lists were synced, or a feed or mirror is configured. */
+      refreshHours: z.coerce.number().int().min(0).max(24 * 31).default(24),
+      /** Read the built-in lists from this directory instead of their URLs (an air-gapped school, a trust's mirror). */
+      mirror: z.string().min(1).optional(),
     })
     .prefault({}),
   monitor: z

@@ -5,14 +5,13 @@
  * few seconds, and its status follows the lists' state file.
  */
 import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { Command, CommandContext } from '../cli/command.ts';
 import { dataPaths } from '../config/config.ts';
 import { invalid } from '../shared/errors.ts';
-import { feedCandidate, type FeedList, feedLists, type IllegalFeedStatus } from './lists.feeds.ts';
-import { type BuiltInList, enabledLists } from './lists.sources.ts';
+import type { IllegalFeedStatus } from './lists.feeds.ts';
+import { syncConfiguredLists } from './lists.refresh.ts';
 import { createListsStatus } from './lists.status.ts';
-import { type ListResult, mirrorCandidate, type SyncProgress, syncLists, urlCandidate } from './lists.sync.ts';
+import type { ListResult, SyncProgress } from './lists.sync.ts';
 import { whyNames } from './lists.why.ts';
 
 const number = (n: number) => n.toLocaleString('en-GB');
@@ -47,8 +46,6 @@ function feedStatusLines(status: IllegalFeedStatus): string[] {
   return lines;
 }
 
-const builtInFromUrl = urlCandidate<BuiltInList>({ urlOf: (list) => list.url });
-
 export const listsCommands: Command[] = [
   {
     name: 'lists sync',
@@ -77,12 +74,9 @@ export const listsCommands: Command[] = [
       const paths = dataPaths(config);
       const json = ctx.values.json === true;
       const started = performance.now();
-      const builtIn = mirror !== undefined ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
-      const report = await syncLists<BuiltInList | FeedList>({
-        lists: [...feedLists(config.lists.illegalFeeds), ...enabledLists()],
-        candidate: (list, last, scratch) => ('feed' in list ? feedCandidate(list, last, scratch) : builtIn(list, last, scratch)),
-        cacheDir: paths.lists,
-        catalogFile: paths.catalog,
+      const report = await syncConfiguredLists(config, {
+        mirror: mirror ?? config.lists.mirror ?? null,
+        remember: true,
         onProgress: (event) => {
           if (json) return;
           if (event.phase === 'check') ctx.out(progressLine(event));

@@ -166,17 +166,34 @@ describe('the running app and a feed', () => {
       const port = t.app.dns!.bound.udp[0].port;
       const ask = async () => parseAnswer(await udpExchange(port, buildQuery('terror-site.example'), { localAddress: '127.0.2.5' })).answers.map((a) => a.data);
       assert.deepEqual(await ask(), ['192.0.2.60'], 'staff reach it before the feed is loaded');
-      const paths = dataPaths(t.app.config);
-      await syncLists({ lists: feedLists(t.app.config.lists.illegalFeeds), candidate: feedCandidate, cacheDir: paths.lists, catalogFile: paths.catalog });
+      const refresh = await admin.call('POST', '/api/lists/refresh');
+      assert.equal(refresh.status, 202);
+      assert.equal((await teacher.call('POST', '/api/lists/refresh')).status, 403);
       const started = Date.now();
       let answer = await ask();
-      while (answer[0] === '192.0.2.60' && Date.now() - started < 5000) {
+      while (answer[0] === '192.0.2.60' && Date.now() - started < 10_000) {
         await new Promise((r) => setTimeout(r, 100));
         answer = await ask();
       }
       assert.deepEqual(answer, ['127.0.0.1'], 'blocked for staff: illegal is blocked for every group');
       assert.equal((await admin.call('GET', '/api/lists/status')).body.illegalFeed.level, 'green');
       assert.match((await t.app.http.inject({ method: 'GET', url: '/metrics' })).body, /^schoolgate_illegal_feed_level 0$/m);
+      const after = (await admin.call('GET', '/api/lists/status')).body.refresh;
+      assert.equal(after.running, false);
+      assert.match(after.last.trigger, /^by Route Tester/);
+
+      // The feed's server fails: the copy in service stays, the status turns amber and a critical system alert opens.
+      server.on('/ctiru.txt', (_q, r) => r.writeHead(500).end());
+      await t.app.listsRefresher.runNow('test');
+      assert.equal((await admin.call('GET', '/api/lists/status')).body.illegalFeed.level, 'amber');
+      let alerts: { key: string; severity: string; title: string }[] = [];
+      for (let i = 0; i < 100 && !alerts.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        alerts = (await admin.call('GET', '/api/alerts')).body.items;
+      }
+      assert.deepEqual(alerts.map((a) => [a.key, a.severity]), [['list:feed:ctiru', 'critical']]);
+      assert.match(alerts[0].title, /licensed illegal-content feed ctiru could not be updated/);
+      assert.deepEqual(await ask(), ['127.0.0.1'], 'still blocked from the last good copy');
     } finally {
       await t.close();
       await upstream.close();

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { allCategories, AUDIENCES } from './lists.taxonomy.ts';
 import type { App } from '../http/server.ts';
+import { actorOf } from '../auth/auth.context.ts';
+import { callerOf } from '../http/guard.ts';
+import type { ListsRefresher } from './lists.refresh.ts';
 import type { ListsStatus } from './lists.status.ts';
 
 const level = z.enum(['green', 'amber', 'red']);
@@ -29,6 +32,15 @@ const healthJson = z.object({
     ),
   }),
   problems: z.array(z.object({ id: z.string(), reason: z.string(), at: z.string(), inService: z.boolean() })),
+  refresh: z.object({
+    running: z.boolean(),
+    step: z.string().nullable(),
+    done: z.number(),
+    total: z.number(),
+    startedAt: z.string().nullable(),
+    nextAt: z.string().nullable(),
+    last: z.object({ finishedAt: z.string(), trigger: z.string(), ok: z.boolean(), updated: z.number(), problems: z.number(), error: z.string().nullable() }).nullable(),
+  }),
 });
 
 const categoryJson = z.object({
@@ -46,7 +58,7 @@ export type CategoryJson = z.infer<typeof categoryJson>;
 export type ListsHealthJson = z.infer<typeof healthJson>;
 
 /** Mounts the lists routes under /api/lists. */
-export function listsRoutes(status: ListsStatus) {
+export function listsRoutes(status: ListsStatus, refresher: ListsRefresher) {
   return (app: App) => {
     app.get(
       '/api/lists/categories',
@@ -71,7 +83,27 @@ export function listsRoutes(status: ListsStatus) {
           response: { 200: healthJson },
         },
       },
-      async () => status.current(),
+      async () => ({ ...status.current(), refresh: refresher.state() }),
+    );
+
+    app.post(
+      '/api/lists/refresh',
+      {
+        config: { access: 'filter.policy.write' },
+        schema: {
+          tags: ['lists'],
+          summary: 'Refresh the lists now (in the background; follow it in GET /api/lists/status)',
+          response: { 202: z.object({ started: z.boolean() }) },
+        },
+      },
+      async (request, reply) => {
+        const running = refresher.state().running;
+        if (!running) {
+          const caller = callerOf(request);
+          void refresher.runNow(`by ${actorOf(caller, request.ip).label}`);
+        }
+        return reply.code(202).send({ started: !running });
+      },
     );
   };
 }

@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { SystemAlerts } from '../alerts/alerts.service.ts';
 import type { Config } from '../config/config.ts';
 import { type IllegalFeedStatus, illegalFeedStatus, type StatusLevel } from './lists.feeds.ts';
 import { type ListState, readListStates } from './lists.sync.ts';
@@ -32,8 +33,12 @@ export interface ListsHealth {
 /** The lists' health, re-read when `state.json` changes. */
 export interface ListsStatus {
   current(): ListsHealth;
-  /** Logs the illegal feed's level now and whenever it changes (checked every `everyMs`); returns a stop function. */
-  watch(logger: Logger, everyMs?: number): () => void;
+  /**
+   * Logs the illegal feed's level now and whenever it changes, and keeps a
+   * system alert open for every list whose latest check had a problem
+   * (whichever process synced); checked every `everyMs`. Returns a stop function.
+   */
+  watch(logger: Logger, alerts: SystemAlerts, everyMs?: number): () => void;
 }
 
 const LEVEL_VALUE: Record<StatusLevel, number> = { green: 0, amber: 1, red: 2 };
@@ -67,9 +72,27 @@ export function createListsStatus(options: { cacheDir: string; lists: Config['li
   };
   return {
     current,
-    watch(logger, everyMs = 60_000) {
+    watch(logger, alerts, everyMs = 5000) {
       let last: StatusLevel | null = null;
+      let seen: Record<string, ListState> | null = null;
+      const reconcile = async (now: Record<string, ListState>) => {
+        for (const state of Object.values(now)) {
+          const key = `list:${state.id}`;
+          if (!state.problem) {
+            await alerts.resolve('lists', key);
+            continue;
+          }
+          const feed = state.id.startsWith('feed:');
+          const title = feed ? `The licensed illegal-content feed ${state.id.slice(5)} could not be updated` : `The list ${state.id} could not be updated`;
+          await alerts.raise({ schoolId: null, source: 'lists', key, severity: feed ? 'critical' : 'warning', title, detail: `${state.problem.reason} (${state.copy ? 'its last good copy stays in service' : 'it is not in service'})` });
+        }
+      };
       const check = () => {
+        const states = read();
+        if (states !== seen) {
+          seen = states;
+          reconcile(states).catch((error) => logger.error({ err: error }, 'could not record list problems as system alerts'));
+        }
         const { illegalFeed } = current();
         if (illegalFeed.level === last) return;
         last = illegalFeed.level;

@@ -1,0 +1,230 @@
+/**
+ * Keeping the lists fresh from the running app, and the one way every sync
+ * (the app's or `schoolgate lists sync`'s) chooses what to bring in.
+ *
+ * Once an install has synced its lists (or configured a licensed feed or a
+ * mirror), the app refreshes them every `lists.refreshHours`: only lists that
+ * changed are downloaded (conditional GET), each is checked as a manual sync
+ * checks it, and the new catalog is compiled off the serving path and swapped
+ * in by the DNS filter's catalog watcher. Progress is kept for the web app;
+ * every list whose latest check had a problem becomes a system alert (and is
+ * resolved when the list is fine again), whichever process ran the sync. Two
+ * syncs never run at once: a lock file in `<dataDir>/lists` keeps a manual
+ * sync and the app's refresh apart.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { link, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { SystemAlerts } from '../alerts/alerts.service.ts';
+import type { Config } from '../config/config.ts';
+import { dataPaths } from '../config/config.ts';
+import { feedCandidate, type FeedList, feedLists } from './lists.feeds.ts';
+import { type BuiltInList, enabledLists } from './lists.sources.ts';
+import { type ListState, mirrorCandidate, readListStates, type SyncProgress, type SyncReport, syncLists, urlCandidate } from './lists.sync.ts';
+
+const builtInFromUrl = urlCandidate<BuiltInList>({ urlOf: (list) => list.url });
+
+/** Where the last manual sync read the built-in lists from, so the app's refresh reads the same place. */
+interface SyncSource {
+  mirror: string | null;
+}
+
+function readSyncSource(cacheDir: string): SyncSource | null {
+  try {
+    return JSON.parse(readFileSync(path.join(cacheDir, 'source.json'), 'utf8')) as SyncSource;
+  } catch {
+    return null;
+  }
+}
+
+/** Thrown when another sync holds the lock. */
+export class SyncBusyError extends Error {}
+
+/** Takes `<cacheDir>/sync.lock` for `run`; a lock left by a process that is gone is taken over. */
+async function withSyncLock<T>(cacheDir: string, run: () => Promise<T>): Promise<T> {
+  const lock = path.join(cacheDir, 'sync.lock');
+  // The lock is made whole (with the pid in it) and then linked into place, so nobody ever reads a half-written one.
+  const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await writeFile(mine, String(process.pid));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(mine, lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+        const pid = Number(readFileSync(lock, 'utf8'));
+        let alive = false;
+        try {
+          process.kill(pid, 0);
+          alive = pid > 0;
+        } catch {
+          alive = false;
+        }
+        if (alive) throw new SyncBusyError(`another sync is running (process ${pid})`);
+        await rm(lock, { force: true });
+      }
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+  try {
+    return await run();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/**
+ * Syncs what the config says: the licensed feeds from their URLs, and every
+ * enabled built-in list from `mirror` (when given) or its source's URL.
+ * `remember`: keep where the built-in lists came from for the app's refresh.
+ */
+export async function syncConfiguredLists(config: Config, options: { mirror?: string | null; remember?: boolean; feedsOnly?: boolean; onProgress?(event: SyncProgress): void }): Promise<SyncReport> {
+  const paths = dataPaths(config);
+  mkdirSync(paths.lists, { recursive: true });
+  const mirror = options.mirror ?? null;
+  const builtIn = mirror ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
+  return withSyncLock(paths.lists, async () => {
+    const report = await syncLists<BuiltInList | FeedList>({
+      lists: [...feedLists(config.lists.illegalFeeds), ...(options.feedsOnly ? [] : enabledLists())],
+      candidate: (list, last, scratch) => ('feed' in list ? feedCandidate(list, last, scratch) : builtIn(list, last, scratch)),
+      cacheDir: paths.lists,
+      catalogFile: paths.catalog,
+      onProgress: options.onProgress,
+    });
+    if (options.remember) writeFileSync(path.join(paths.lists, 'source.json'), JSON.stringify({ mirror: mirror ? path.resolve(mirror) : null } satisfies SyncSource));
+    return report;
+  });
+}
+
+/** What the web app shows of the app's refresh. */
+export interface RefreshState {
+  running: boolean;
+  /** What it is doing now (one line), while running. */
+  step: string | null;
+  /** Lists checked so far and in all, while running. */
+  done: number;
+  total: number;
+  startedAt: string | null;
+  /** The last refresh that ended: when, how, and its problems. */
+  last: { finishedAt: string; trigger: string; ok: boolean; updated: number; problems: number; error: string | null } | null;
+  /** When the next scheduled refresh is due (null: refreshing is off or not set up). */
+  nextAt: string | null;
+}
+
+export interface ListsRefresher {
+  state(): RefreshState;
+  /** Starts a refresh now unless one is running; resolves when it ends (null when one was already running). */
+  runNow(trigger: string): Promise<SyncReport | null>;
+  /** Checks every minute whether a refresh is due; the first check after `firstDelayMs`. */
+  start(options?: { firstDelayMs?: number }): void;
+  /** Stops the schedule and waits for a refresh under way to end. */
+  stop(): Promise<void>;
+}
+
+/** The newest time a sync touched any list (a check or a problem), from the state file. */
+function lastSyncAt(states: Record<string, ListState>): number {
+  let newest = 0;
+  for (const s of Object.values(states)) {
+    for (const at of [s.checkedAt, s.problem?.at]) if (at) newest = Math.max(newest, Date.parse(at));
+  }
+  return newest;
+}
+
+/** The app's list refresh. */
+export function createListsRefresher(deps: { config: Config; logger: Logger; alerts: SystemAlerts; clock?: () => Date }): ListsRefresher {
+  const { config, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const cacheDir = dataPaths(config).lists;
+  const everyMs = config.lists.refreshHours * 3_600_000;
+  const current: RefreshState = { running: false, step: null, done: 0, total: 0, startedAt: null, last: null, nextAt: null };
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<SyncReport | null> | null = null;
+  let stopped = false;
+
+  /**
+   * The built-in lists are refreshed once the school has synced them by hand
+   * (which says where from) or configured a mirror; licensed feeds whenever
+   * they are configured. So a fresh demo never reaches out by itself.
+   */
+  const builtInsSetUp = () => !!config.lists.mirror || readSyncSource(cacheDir) !== null;
+  const setUp = () => config.lists.refreshHours > 0 && (config.lists.illegalFeeds.length > 0 || builtInsSetUp());
+  const dueAt = () => (setUp() ? lastSyncAt(readListStates(cacheDir)) + everyMs : null);
+
+  const run = async (trigger: string): Promise<SyncReport | null> => {
+    Object.assign(current, { running: true, step: 'starting', done: 0, total: 0, startedAt: clock().toISOString() });
+    const mirror = config.lists.mirror ?? readSyncSource(cacheDir)?.mirror ?? null;
+    logger.info({ trigger, from: mirror ?? 'the sources’ URLs' }, 'refreshing category lists');
+    try {
+      const report = await syncConfiguredLists(config, {
+        mirror,
+        feedsOnly: !builtInsSetUp(),
+        onProgress: (event) => {
+          if (event.phase === 'check') {
+            current.done = event.index + 1;
+            current.total = event.total;
+            current.step = `checked ${event.list}`;
+          } else current.step = `compiling: ${event.step.phase}`;
+        },
+      });
+      const updated = report.lists.filter((l) => l.status === 'updated').length;
+      current.last = { finishedAt: clock().toISOString(), trigger, ok: report.problems.length === 0, updated, problems: report.problems.length, error: null };
+      logger.info({ updated, problems: report.problems.length, names: report.build?.names }, 'category lists refreshed');
+      await deps.alerts.resolve('lists', 'refresh');
+      return report;
+    } catch (error) {
+      if (stopped) return null; // the app is closing: nothing to report to
+      const message = (error as Error).message;
+      current.last = { finishedAt: clock().toISOString(), trigger, ok: false, updated: 0, problems: 0, error: message };
+      if (error instanceof SyncBusyError) logger.info({ reason: message }, 'list refresh skipped');
+      else {
+        logger.error({ err: error }, 'list refresh failed');
+        await deps.alerts.raise({ schoolId: null, source: 'lists', key: 'refresh', severity: 'warning', title: 'The category lists could not be refreshed', detail: message });
+      }
+      return null;
+    } finally {
+      Object.assign(current, { running: false, step: null });
+    }
+  };
+
+  const tick = () => {
+    const due = dueAt();
+    current.nextAt = due === null ? null : new Date(due).toISOString();
+    if (due !== null && due <= clock().getTime() && !running && !stopped) {
+      running = run('schedule').finally(() => {
+        running = null;
+        const next = dueAt();
+        current.nextAt = next === null ? null : new Date(next).toISOString();
+      });
+    }
+  };
+
+  return {
+    state: () => ({ ...current, last: current.last && { ...current.last } }),
+    async runNow(trigger) {
+      if (running || stopped) return null;
+      running = run(trigger).finally(() => {
+        running = null;
+      });
+      return running;
+    },
+    start(options = {}) {
+      const first = setTimeout(() => {
+        tick();
+        timer = setInterval(tick, 60_000);
+        timer.unref();
+      }, options.firstDelayMs ?? 30_000);
+      first.unref();
+      timer = first;
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+  };
+}
