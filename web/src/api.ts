@@ -168,3 +168,15 @@ export interface PasswordPolicy {
   checkBreached: boolean;
   expiryDays: number | null;
 }
+
+// ---- Filtering policy (the policy and lists modules' own view types) ----
+export type { CategoryJson as FilterCategory } from '../../src/lists/lists.routes.ts';
+export type {
+  GroupPolicyView as FilterGroupPolicy,
+  EntryView as FilterEntry,
+  ScheduleView as FilterSchedule,
+  CalendarView as FilterCalendar,
+  ExemptionView as FilterExemption,
+  SanctionView as FilterSanction,
+} from '../../src/policy/policy.service.ts';
+export type { Device } from '../../src/devices/devices.service.ts';

@@ -7,6 +7,7 @@ import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, api, type Me, onSessionEnded, setCsrfToken } from './api.ts';
 import { FormError } from './components.tsx';
 import { FilterStatusBanner } from './filter-status.tsx';
+import { FilterSection } from './filter/filter-section.tsx';
 import { AccountsPage } from './pages/accounts-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { GroupPage, GroupsPage } from './pages/groups-page.tsx';
@@ -96,6 +97,7 @@ const NAV: { href: string; label: string; permission: string }[] = [
   { href: '/groups', label: 'Groups', permission: 'groups.read' },
   { href: '/import', label: 'Import', permission: 'people.import' },
   { href: '/networks', label: 'Networks', permission: 'networks.read' },
+  { href: '/filter', label: 'Filtering', permission: 'filter.policy.read' },
   { href: '/accounts', label: 'Users & roles', permission: 'accounts.read' },
   { href: '/audit', label: 'Audit log', permission: 'audit.read' },
   { href: '/settings', label: 'Settings', permission: 'settings.read' },
@@ -185,6 +187,8 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
       return needs('people.import', <ImportPage />);
     case 'networks':
       return needs('networks.read', <NetworksPage canWrite={can('networks.write')} />);
+    case 'filter':
+      return needs('filter.policy.read', <FilterSection sub={id} canWrite={can('filter.policy.write')} can={can} />);
     case 'accounts':
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
     case 'audit':
