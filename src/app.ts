@@ -105,7 +105,11 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const policy = createPolicyService({ store, audit, people, schools, devices });
   const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
-  const unblockRequests = createUnblockRequests({ store });
+  const unblockRequests = createUnblockRequests({
+    store, audit, people,
+    explain: async (site, address) => (dns ? dns.engine.explain(site, { address, token: null }) : null),
+    onPolicyChange: () => void dns?.refresh().catch((error) => logger.error({ err: error }, 'could not refresh the filter policy')),
+  });
   const events = createEventWriter({ store, logger });
   let dns: RunningDns | null = null;
   let ca: SchoolCa | null = null;

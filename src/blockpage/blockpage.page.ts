@@ -130,15 +130,54 @@ export function blockPage(site: string | null, explanation: Explanation | null, 
   );
 }
 
-/** After a review request was sent. */
-export function requestSentPage(site: string, repeated: boolean, requestId: string, context: PageContext): string {
+/** After a review request was sent; `statusPath` is its status page (null for a request older than status pages). */
+export function requestSentPage(site: string, repeated: boolean, requestId: string, context: PageContext, statusPath: string | null = null): string {
   return layout(
     'Request sent',
     `<span class="badge ok">Request sent</span><h1>Your request about ${escapeHtml(site)} ${repeated ? 'was already sent' : 'has been sent'}</h1>
 <p>The network manager will look at it. If it is approved, the site will open from this device without anything else to do.</p>
-<p>Your request number is <strong>${escapeHtml(requestId.slice(0, 8))}</strong>.</p>`,
+<p>Your request number is <strong>${escapeHtml(requestId.slice(0, 8))}</strong>.</p>
+${statusPath ? `<p><a href="${escapeHtml(statusPath)}">See what happens to your request</a> (keep this link: anyone who has it can see the outcome).</p>` : ''}`,
     context,
   );
+}
+
+/** What the requester sees of a request on its status page. */
+export interface RequestStatus {
+  kind: 'site' | 'filter_off';
+  site: string;
+  status: 'open' | 'awaiting_dsl' | 'approved' | 'refused';
+  waitingFor: 'network_manager' | 'dsl' | 'head' | null;
+  createdAt: string;
+  until: string | null;
+  appliesTo: string | null;
+  refusalReason: string | null;
+}
+
+/** The status page of a request (no sign-in: the link's token is the key). */
+export function requestStatusPage(request: RequestStatus | null, context: PageContext): string {
+  if (!request) {
+    return layout('Request not found', `<span class="badge">Not found</span><h1>There is no request at this address</h1><p>Check the link you were given after sending the request.</p>`, context);
+  }
+  const when = (iso: string) => new Date(iso).toLocaleString('en-GB', { timeZone: context.timezone, dateStyle: 'medium', timeStyle: 'short' });
+  const what = request.kind === 'filter_off' ? 'switching filtering off' : request.site;
+  const waiting = { network_manager: 'the network manager', dsl: 'the designated safeguarding lead, who must also agree for sites in this category', head: 'the head teacher' } as const;
+  let badge: string;
+  let body: string;
+  if (request.status === 'approved') {
+    badge = '<span class="badge ok">Approved</span>';
+    body = `<h1>Your request about ${escapeHtml(what)} was approved</h1>
+<p>${request.kind === 'filter_off' ? 'Filtering is off' : `${escapeHtml(request.site)} is unblocked`}${request.appliesTo ? ` for ${escapeHtml(request.appliesTo)}` : ''} until <strong>${escapeHtml(request.until ? when(request.until) : 'the time set')}</strong>. After that it is blocked again by itself. Illegal content stays blocked whatever happens.</p>`;
+  } else if (request.status === 'refused') {
+    badge = '<span class="badge">Refused</span>';
+    body = `<h1>Your request about ${escapeHtml(what)} was refused</h1>
+<dl><dt>Reason</dt><dd>${escapeHtml(request.refusalReason ?? '')}</dd></dl>`;
+  } else {
+    badge = '<span class="badge" style="background:#8a5a00">Pending</span>';
+    body = `<h1>Your request about ${escapeHtml(what)} is waiting</h1>
+<p>It is with ${escapeHtml(request.waitingFor ? waiting[request.waitingFor] : 'the school')}. Look at this page again later.</p>`;
+  }
+  return layout(`Request: ${request.status === 'awaiting_dsl' ? 'pending' : request.status === 'open' ? 'pending' : request.status}`, `${badge}${body}<p class="muted">Sent ${escapeHtml(when(request.createdAt))}.</p>`, context);
 }
 
 /** A request that could not be taken (too many from this device). */

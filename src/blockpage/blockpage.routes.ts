@@ -9,6 +9,8 @@
  * Routes (all `open`: the people who see them are not signed in):
  * - `GET /blocked?site=NAME`: the page;
  * - `POST /blocked/review`: a review request (a form post, no script);
+ * - `GET /blocked/status/TOKEN`: what became of a review request (the link
+ *   the page gives after sending one; the token is the key, no sign-in);
  * - `GET /blocked/ca.crt`: the school root CA, when there is one.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,7 +22,7 @@ import type { PolicyService } from '../policy/policy.service.ts';
 import type { UnblockRequests } from '../policy/policy.requests.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { SchoolCa } from './blockpage.ca.ts';
-import { blockPage, DEFAULT_NOTICE, isBlocked, type PageContext, requestRefusedPage, requestSentPage } from './blockpage.page.ts';
+import { blockPage, DEFAULT_NOTICE, isBlocked, type PageContext, requestRefusedPage, requestSentPage, requestStatusPage } from './blockpage.page.ts';
 
 export interface BlockPageDeps {
   /** The running DNS engine, or null (then the page says less). */
@@ -164,15 +166,33 @@ export function createBlockPage(deps: BlockPageDeps) {
         if (!site || !schoolId) return send(reply, 400, blockPage(null, null, context));
         const explanation = await explain(site, request.ip);
         try {
-          const { request: saved, repeated } = await deps.requests.submit(schoolId, { site, message: body.message ?? '', name: body.name }, { clientAddress: request.ip, explanation });
+          const { request: saved, repeated, statusToken } = await deps.requests.submit(schoolId, { site, message: body.message ?? '', name: body.name }, { clientAddress: request.ip, explanation });
           request.log.info({ unblockRequest: saved.id, site, repeated }, 'review of a block requested');
-          return send(reply, repeated ? 200 : 201, requestSentPage(site, repeated, saved.id, context));
+          return send(reply, repeated ? 200 : 201, requestSentPage(site, repeated, saved.id, context, statusToken ? `/blocked/status/${statusToken}` : null));
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           if (error.code === 'rate_limited') return send(reply, 429, requestRefusedPage(error.message, context));
           const errors = Object.fromEntries(error.issues.map((i) => [i.where, `This ${i.where === 'name' ? 'name' : 'answer'} ${i.message}.`]));
           return send(reply, 400, blockPage(site, explanation, context, { values: { message: body.message, name: body.name }, errors }));
         }
+      },
+    );
+
+    app.get(
+      '/blocked/status/:token',
+      {
+        config: { access: 'open' },
+        schema: {
+          tags: ['filter'],
+          summary: 'What became of a review request: pending, approved until when, or refused with the reason (the token is the key)',
+          params: z.object({ token: z.string().max(100) }),
+        },
+      },
+      async (request, reply) => {
+        const [{ context }, status] = await Promise.all([pageContext(request), deps.requests.statusByToken(request.params.token)]);
+        // The token is the only key: say nothing else about the request, and keep it out of other sites' referrers.
+        reply.header('referrer-policy', 'no-referrer');
+        return send(reply, status ? 200 : 404, requestStatusPage(status, context));
       },
     );
 

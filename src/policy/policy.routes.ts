@@ -25,7 +25,7 @@ import {
   settingsJson,
 } from './policy.schema.ts';
 import type { PolicyService } from './policy.service.ts';
-import { unblockRequestJson, type UnblockRequests } from './policy.requests.ts';
+import { appRequestInputSchema, decisionInputSchema, dslInputSchema, unblockRequestJson, type UnblockRequests } from './policy.requests.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const ok = z.object({ ok: z.literal(true) });
@@ -35,19 +35,78 @@ const tags = ['filter'];
 /** Mounts the filter policy routes under /api/filter. */
 export function policyRoutes(policy: PolicyService, requests: UnblockRequests) {
   return (app: App) => {
-    // ---- review requests from the block page ----
+    // ---- unblock requests: asked from the block page or the app, decided here ----
+    const statusEnum = z.enum(['open', 'awaiting_dsl', 'approved', 'refused']);
     app.get(
       '/api/filter/unblock-requests',
       {
         config: { access: 'filter.policy.read' },
         schema: {
           tags,
-          summary: 'Requests to review a block, sent from the block page, newest first',
-          querystring: z.object({ status: z.enum(['open', 'approved', 'refused']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+          summary: 'Unblock requests (from the block page and the app), newest first: the inbox of the network manager, DSL and head',
+          querystring: z.object({ status: statusEnum.optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
           response: { 200: z.object({ items: z.array(unblockRequestJson) }) },
         },
       },
       async (request) => ({ items: await requests.list(callerOf(request).schoolId, { status: request.query.status ?? null, limit: request.query.limit }) }),
+    );
+
+    app.get(
+      '/api/filter/unblock-requests/mine',
+      {
+        config: { access: 'authenticated' },
+        schema: { tags, summary: 'The unblock requests the signed-in account made, with their outcome', response: { 200: z.object({ items: z.array(unblockRequestJson) }) } },
+      },
+      async (request) => ({ items: await requests.mine(callerOf(request)) }),
+    );
+
+    app.post(
+      '/api/filter/unblock-requests',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          tags,
+          summary: 'Ask for a site to be unblocked, or for filtering to be switched off for a person or group (the head decides that); the answer has the status page path',
+          body: appRequestInputSchema,
+          response: { 201: z.object({ request: unblockRequestJson, statusPath: z.string() }) },
+        },
+      },
+      async (request, reply) => {
+        const { request: saved, statusToken } = await requests.submitSigned(callerOf(request), request.ip, request.body);
+        return reply.status(201).send({ request: saved, statusPath: `/blocked/status/${statusToken}` });
+      },
+    );
+
+    app.post(
+      '/api/filter/unblock-requests/:id/decision',
+      {
+        // Sites: filter.policy.write; filter-off: the head's role. The service checks which applies.
+        config: { access: 'authenticated' },
+        schema: {
+          tags,
+          summary: 'Approve (site, groups or the requester, until when) or refuse an unblock request, with a reason; a safeguarding site then waits for the DSL',
+          params: idParams,
+          body: decisionInputSchema,
+          response: { 200: z.object({ request: unblockRequestJson }) },
+        },
+      },
+      async (request) => ({ request: await requests.decide(callerOf(request), request.ip, request.params.id, request.body) }),
+    );
+
+    app.post(
+      '/api/filter/unblock-requests/:id/dsl',
+      {
+        // The DSL role, checked by the service (no permission stands for it).
+        config: { access: 'authenticated' },
+        schema: {
+          tags,
+          summary: 'The DSL agrees to (or declines, with a reason) an approval of a site in a safeguarding category',
+          params: idParams,
+          body: dslInputSchema,
+          response: { 200: z.object({ request: unblockRequestJson }) },
+        },
+      },
+      async (request) => ({ request: await requests.answerAsDsl(callerOf(request), request.ip, request.params.id, request.body) }),
     );
 
     // ---- group policies ----

@@ -144,10 +144,30 @@ export interface UnblockRequestsTable {
   group_id: string | null;
   requester_name: string | null;
   message: string;
-  status: 'open' | 'approved' | 'refused';
+  /** `open`: waiting for the network manager (the head, for filter-off); `awaiting_dsl`: approved, waiting for the DSL's agreement. */
+  status: 'open' | 'awaiting_dsl' | 'approved' | 'refused';
   created_at: string;
   decided_at: string | null;
   decided_by: string | null;
   decision_reason: string | null;
+  /** The first exemption an approval made (all of them in `exemption_ids`). */
   exemption_id: string | null;
+  /** `site`: unblock one site; `filter_off`: everything but illegal for a person or group (the head decides). Migration 0330. */
+  kind: 'site' | 'filter_off';
+  /** The status page's unguessable token (null for requests older than migration 0330). */
+  status_token: string | null;
+  /** The signed-in account that asked from the app; null from the block page. */
+  account_id: string | null;
+  /** Filter-off: the group or the person it is for. */
+  target_group_id: string | null;
+  target_person_id: string | null;
+  /** 1 when the site is in a safeguarding category: an approval then needs the DSL. */
+  safeguarding: number;
+  /** JSON `UnblockApproval`: what was approved (kept while waiting for the DSL). */
+  approval: string | null;
+  dsl_by: string | null;
+  dsl_at: string | null;
+  dsl_reason: string | null;
+  /** JSON `string[]`: every exemption the approval made. */
+  exemption_ids: string | null;
 }
