@@ -6,6 +6,8 @@ import { actorOf } from '../auth/auth.context.ts';
 import { callerOf } from '../http/guard.ts';
 import type { ListsRefresher } from './lists.refresh.ts';
 import type { ListsStatus } from './lists.status.ts';
+import type { PolicyService } from '../policy/policy.service.ts';
+import { whyNames } from './lists.why.ts';
 
 const level = z.enum(['green', 'amber', 'red']);
 const problem = z.object({ reason: z.string(), at: z.string() });
@@ -57,9 +59,46 @@ export type CategoryJson = z.infer<typeof categoryJson>;
 /** JSON of `GET /api/lists/status`. */
 export type ListsHealthJson = z.infer<typeof healthJson>;
 
+const whyJson = z.object({
+  name: z.string(),
+  categories: z.array(z.string()),
+  matches: z.array(z.object({ list: z.string(), source: z.string().nullable(), category: z.string(), entry: z.string(), via: z.enum(['name', 'parent']), exact: z.boolean(), line: z.number() })),
+  group: z
+    .object({ id: z.string(), name: z.string(), kind: z.string(), rule: z.string(), reason: z.string(), category: z.string().nullable(), matched: z.string().nullable(), since: z.string().nullable() })
+    .optional(),
+});
+
+/** JSON of one name in `GET /api/lists/why`. */
+export type WhyJson = z.infer<typeof whyJson>;
+
+/** What the lists routes read besides the status. */
+export interface ListsRouteDeps {
+  status: ListsStatus;
+  refresher: ListsRefresher;
+  policy: PolicyService;
+  catalogFile: string;
+}
+
 /** Mounts the lists routes under /api/lists. */
-export function listsRoutes(status: ListsStatus, refresher: ListsRefresher) {
+export function listsRoutes({ status, refresher, policy, catalogFile }: ListsRouteDeps) {
   return (app: App) => {
+    app.get(
+      '/api/lists/why',
+      {
+        config: { access: 'filter.policy.read' },
+        schema: {
+          tags: ['lists'],
+          summary: 'Why is a name blocked: its categories, every list line behind them, and with a group what the filter decides now, by which rule, since when',
+          querystring: z.object({ name: z.union([z.string().min(1).max(253), z.array(z.string().min(1).max(253)).max(20)]), group: z.string().min(1).max(100).optional() }),
+          response: { 200: z.object({ items: z.array(whyJson) }) },
+        },
+      },
+      async (request) => {
+        const names = Array.isArray(request.query.name) ? request.query.name : [request.query.name];
+        return { items: await whyNames({ catalogFile, policy, schoolId: callerOf(request).schoolId }, names, request.query.group ?? null) };
+      },
+    );
+
     app.get(
       '/api/lists/categories',
       {

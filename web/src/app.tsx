@@ -13,6 +13,7 @@ import { AuditPage } from './pages/audit-page.tsx';
 import { GroupPage, GroupsPage } from './pages/groups-page.tsx';
 import { HomePage } from './pages/home-page.tsx';
 import { ImportPage } from './pages/import-page.tsx';
+import { ListsPage } from './pages/lists-page.tsx';
 import { NetworksPage } from './pages/networks-page.tsx';
 import { PeoplePage } from './pages/people-page.tsx';
 import { PersonPage } from './pages/person-page.tsx';
@@ -98,6 +99,7 @@ const NAV: { href: string; label: string; permission: string }[] = [
   { href: '/import', label: 'Import', permission: 'people.import' },
   { href: '/networks', label: 'Networks', permission: 'networks.read' },
   { href: '/filter', label: 'Filtering', permission: 'filter.policy.read' },
+  { href: '/lists', label: 'Lists', permission: 'filter.policy.read' },
   { href: '/accounts', label: 'Users & roles', permission: 'accounts.read' },
   { href: '/audit', label: 'Audit log', permission: 'audit.read' },
   { href: '/settings', label: 'Settings', permission: 'settings.read' },
@@ -189,6 +191,8 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
       return needs('networks.read', <NetworksPage canWrite={can('networks.write')} />);
     case 'filter':
       return needs('filter.policy.read', <FilterSection sub={id} canWrite={can('filter.policy.write')} can={can} />);
+    case 'lists':
+      return needs('filter.policy.read', <ListsPage canWrite={can('filter.policy.write')} />);
     case 'accounts':
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
     case 'audit':
