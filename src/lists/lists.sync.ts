@@ -11,9 +11,10 @@
  * never empties a category, and the filter never stops answering: the
  * running filter swaps to the new catalog only once it is completely written.
  *
- * This slice reads an offline mirror (`schoolgate lists sync --mirror DIR`,
- * laid out as each list's `mirrorPath` says); downloading from the lists'
- * URLs on a schedule builds on the same copies and checks.
+ * Where a new version comes from is the caller's choice (a `Candidate`): an
+ * offline mirror (`mirrorCandidate`), or a download from the list's URL that
+ * asks only for a change (`urlCandidate`); `lists.refresh.ts` chooses for
+ * the CLI and the app's own refresh.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
