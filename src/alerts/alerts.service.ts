@@ -27,14 +27,8 @@ export interface AlertInput {
 }
 
 /** An alert as the API shows it. */
-export interface SystemAlert {
+export interface SystemAlert extends AlertInput {
   id: string;
-  schoolId: string | null;
-  source: string;
-  key: string;
-  severity: SystemAlertsTable['severity'];
-  title: string;
-  detail: string;
   firstAt: string;
   lastAt: string;
   times: number;
