@@ -18,6 +18,7 @@ import { NetworksPage } from './pages/networks-page.tsx';
 import { PeoplePage } from './pages/people-page.tsx';
 import { PersonPage } from './pages/person-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
+import { UnblockRequestsPage } from './pages/unblock-requests-page.tsx';
 import { Link, navigate, useLocation, usePageTitle } from './router.tsx';
 import { pendingStep, SignIn } from './sign-in/sign-in.tsx';
 
@@ -100,6 +101,7 @@ const NAV: { href: string; label: string; permission: string }[] = [
   { href: '/networks', label: 'Networks', permission: 'networks.read' },
   { href: '/filter', label: 'Filtering', permission: 'filter.policy.read' },
   { href: '/lists', label: 'Lists', permission: 'filter.policy.read' },
+  { href: '/unblock-requests', label: 'Unblock requests', permission: 'filter.policy.read' },
   { href: '/accounts', label: 'Users & roles', permission: 'accounts.read' },
   { href: '/audit', label: 'Audit log', permission: 'audit.read' },
   { href: '/settings', label: 'Settings', permission: 'settings.read' },
@@ -197,6 +199,9 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
     case 'audit':
       return needs('audit.read', <AuditPage />);
+    case 'unblock-requests':
+      // Everyone signed in: deciders see the inbox, everyone their own requests.
+      return <UnblockRequestsPage me={me} />;
     case 'settings':
       return needs('settings.read', <SettingsPage canWrite={can('settings.write')} />);
     default:
