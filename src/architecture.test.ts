@@ -19,6 +19,7 @@ const OWNER: Record<string, string> = {
   audit_log: 'audit',
   filter_group_policies: 'policy', filter_entries: 'policy', filter_schedules: 'policy', school_calendar: 'policy',
   filter_exemptions: 'policy', filter_sanctions: 'policy', filter_settings: 'policy', filter_snapshot_state: 'policy', unblock_requests: 'policy',
+  system_alerts: 'alerts',
   devices: 'devices',
   filter_events: 'monitor',
 };
