@@ -152,9 +152,9 @@ export interface UnblockRequestsTable {
   decision_reason: string | null;
   /** The first exemption an approval made (all of them in `exemption_ids`). */
   exemption_id: string | null;
-  /** `site`: unblock one site; `filter_off`: everything but illegal for a person or group (the head decides). Migration 0330. */
+  /** `site`: unblock one site; `filter_off`: everything but illegal for a person or group (the head decides). Migration 0510. */
   kind: 'site' | 'filter_off';
-  /** The status page's unguessable token (null for requests older than migration 0330). */
+  /** The status page's unguessable token (null for requests older than migration 0510). */
   status_token: string | null;
   /** The signed-in account that asked from the app; null from the block page. */
   account_id: string | null;
