@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { auditRoutes } from './audit/audit.routes.ts';
+import { checksRoutes, probeHook } from './checks/checks.routes.ts';
+import { type Checks, createChecks } from './checks/checks.service.ts';
 import { openSchoolCa, type SchoolCa, sniCallback } from './blockpage/blockpage.ca.ts';
 import { type BlockPageDeps, createBlockPage } from './blockpage/blockpage.routes.ts';
 import { type BlockPageListeners, startBlockPageListeners } from './blockpage/blockpage.server.ts';
@@ -65,6 +67,8 @@ export interface Schoolgate {
   listsRefresher: ListsRefresher;
   /** Problems with Schoolgate itself that admins must see. */
   alerts: SystemAlerts;
+  /** Filter checks (the check log), the device check page and the daily self-test. */
+  checks: Checks;
   auth: AuthService;
   http: App;
   /** Filter events on their way to the store. */
@@ -125,12 +129,18 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   // Requests for any other host name were sent here by a blocked DNS answer: they get the block page.
   const ownHosts = ownHostNames(config);
   const own = (host: string) => ownHosts.has(host.toLowerCase());
+  const checks = createChecks({
+    store, audit, logger, policy, schools, alerts: () => alerts,
+    dns: () => dns,
+    web: () => (http.server.listening ? { address: http.server.address(), tls: certificate !== null } : null),
+  });
   const blockPageDeps: BlockPageDeps = {
     engine: () => dns?.engine ?? null,
     school: async () => (await schools.list())[0] ?? null,
     policy,
     requests: unblockRequests,
     ca: () => ca,
+    probe: probeHook(checks),
   };
   const blockPage = createBlockPage(blockPageDeps);
   const certificate = await webCertificate(config, ownHosts, logger);
@@ -147,7 +157,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), alertsRoutes(alerts), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), alertsRoutes(alerts), checksRoutes(checks, { schoolName: async () => (await schools.list())[0]?.name ?? config.school.name }), blockPage.routes],
   });
 
   return {
@@ -163,6 +173,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     listsStatus,
     listsRefresher,
     alerts,
+    checks,
     auth,
     http,
     events,
@@ -181,7 +192,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
         ca = await openSchoolCa(paths.blockPageCa, (await schools.list())[0]?.name ?? config.school.name);
         logger.info({ fingerprint: ca.fingerprint, download: '/blocked/ca.crt' }, 'school root CA for HTTPS block pages ready: install it on managed devices');
       }
-      if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy, events });
+      if (config.dns.enabled) dns = await startDns({ config, logger, schools, policy: checks.withCheckClients(policy), events });
       stopWatchingLists = listsStatus.watch(logger, alerts);
       listsRefresher.start();
       if (bp.listen.length || bp.httpsListen.length) {
@@ -189,9 +200,11 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
         logger.info({ addresses: blockPageListeners.addresses }, 'block page listening');
       }
       const address = await http.listen({ host: config.http.host, port: config.http.port });
+      if (dns) checks.start();
       return address;
     },
     async close() {
+      checks.stop();
       stopWatchingLists?.();
       await listsRefresher.stop();
       await blockPageListeners?.close();

@@ -22,6 +22,7 @@ const OWNER: Record<string, string> = {
   system_alerts: 'alerts',
   devices: 'devices',
   filter_events: 'monitor',
+  check_runs: 'checks', check_results: 'checks', check_names: 'checks', check_name_settings: 'checks',
 };
 
 function sourceFiles(dir = SRC): string[] {

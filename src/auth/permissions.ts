@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   'settings.write',
   'filter.policy.read',
   'filter.policy.write',
+  /** Run filter checks and record their follow-up actions (the DfE check log). */
+  'filter.checks',
   'devices.read',
   'devices.write',
 ] as const;
@@ -46,10 +48,11 @@ export const MATRIX: Record<Role, readonly Permission[]> = {
     'people.read', 'people.write', 'people.import', 'groups.read', 'groups.write',
     'networks.read', 'networks.write', 'accounts.read', 'accounts.write', 'audit.read',
     'settings.read', 'settings.write',
-    'filter.policy.read', 'filter.policy.write', 'devices.read', 'devices.write',
+    'filter.policy.read', 'filter.policy.write', 'filter.checks', 'devices.read', 'devices.write',
   ],
-  dsl: ['people.read', 'groups.read', 'filter.policy.read'],
-  head: ['people.read', 'groups.read', 'networks.read', 'accounts.read', 'audit.read', 'settings.read', 'filter.policy.read'],
+  // The DSL and the head take part in the filtering review's checks (DfE standard 2), so they run them too.
+  dsl: ['people.read', 'groups.read', 'filter.policy.read', 'filter.checks'],
+  head: ['people.read', 'groups.read', 'networks.read', 'accounts.read', 'audit.read', 'settings.read', 'filter.policy.read', 'filter.checks'],
   staff: [],
   governor: [],
   pupil: [],

@@ -32,6 +32,8 @@ export interface BlockPageDeps {
   policy: Pick<PolicyService, 'getSettings'>;
   requests: UnblockRequests;
   ca(): SchoolCa | null;
+  /** The filter check's probe (src/checks): answers a probe request for a foreign host and returns true, else false. */
+  probe?(request: FastifyRequest, reply: FastifyReply, site: string): Promise<boolean>;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -125,6 +127,8 @@ export function createBlockPage(deps: BlockPageDeps) {
         if (options.everything) return show(request, reply, null);
         return;
       }
+      // A device check page's probe: the device's DNS sent this name here, which is what it checks.
+      if (deps.probe && url.startsWith('/check/probe/') && (await deps.probe(request, reply, site))) return reply;
       if (options.foreign === 'all') return show(request, reply, site);
       const explanation = await explain(site, request.ip);
       if (isBlocked(explanation) && explanation !== null) return show(request, reply, site, explanation);

@@ -32,6 +32,7 @@ import type {
   UnblockRequestsTable,
 } from '../policy/policy.tables.ts';
 import type { SchoolsTable } from '../schools/schools.tables.ts';
+import type { CheckNameSettingsTable, CheckNamesTable, CheckResultsTable, CheckRunsTable } from '../checks/checks.tables.ts';
 import type { SystemAlertsTable } from '../alerts/alerts.tables.ts';
 
 export interface Database {
@@ -59,5 +60,9 @@ export interface Database {
   filter_snapshot_state: FilterSnapshotStateTable;
   devices: DevicesTable;
   filter_events: FilterEventsTable;
+  check_runs: CheckRunsTable;
+  check_results: CheckResultsTable;
+  check_names: CheckNamesTable;
+  check_name_settings: CheckNameSettingsTable;
   system_alerts: SystemAlertsTable;
 }
