@@ -10,6 +10,7 @@ import { FilterStatusBanner } from './filter-status.tsx';
 import { FilterSection } from './filter/filter-section.tsx';
 import { AccountsPage } from './pages/accounts-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
+import { ChecksPage } from './pages/checks-page.tsx';
 import { GroupPage, GroupsPage } from './pages/groups-page.tsx';
 import { HomePage } from './pages/home-page.tsx';
 import { ImportPage } from './pages/import-page.tsx';
@@ -103,6 +104,7 @@ const NAV: { href: string; label: string; permission: string }[] = [
   { href: '/lists', label: 'Lists', permission: 'filter.policy.read' },
   { href: '/unblock-requests', label: 'Unblock requests', permission: 'filter.policy.read' },
   { href: '/accounts', label: 'Users & roles', permission: 'accounts.read' },
+  { href: '/checks', label: 'Filter checks', permission: 'filter.policy.read' },
   { href: '/audit', label: 'Audit log', permission: 'audit.read' },
   { href: '/settings', label: 'Settings', permission: 'settings.read' },
 ];
@@ -197,6 +199,8 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
       return needs('filter.policy.read', <ListsPage canWrite={can('filter.policy.write')} />);
     case 'accounts':
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
+    case 'checks':
+      return needs('filter.policy.read', <ChecksPage canRun={can('filter.checks')} />);
     case 'audit':
       return needs('audit.read', <AuditPage />);
     case 'unblock-requests':
