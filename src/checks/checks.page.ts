@@ -63,6 +63,7 @@ ${seenAs}
 ${rows}
 </tbody></table>
 <p id="summary" class="muted" aria-live="polite"></p>
+<p class="muted"><small>How the last column works: the page loads a small image from each test name. A name the filter blocks is sent to Schoolgate’s block page, which records it. Browsers load some names only over HTTPS (HSTS, e.g. pornhub.com, facebook.com): those reach the block page only where it answers HTTPS with the school’s root certificate installed on the device, so on other devices they show “not blocked here” even when blocked; the middle column is then the answer.</small></p>
 <script type="application/json" id="check-data">${data}</script>
 <script src="/check/check.js"></script>
 ${tail}`;

@@ -63,7 +63,8 @@ export function probeHook(checks: Pick<Checks, 'recordProbe'>) {
     if (!match) return false;
     const known = checks.recordProbe(match[1], site, request.ip);
     reply.removeHeader('strict-transport-security');
-    await reply.status(known ? 200 : 404).header('cache-control', 'no-store').header('content-type', 'image/gif').send(PIXEL);
+    // The page that loads it is on another origin (the app's own name): let it have the image.
+    await reply.status(known ? 200 : 404).header('cache-control', 'no-store').header('cross-origin-resource-policy', 'cross-origin').header('content-type', 'image/gif').send(PIXEL);
     return true;
   };
 }

@@ -557,7 +557,8 @@ export function createChecks(deps: ChecksDeps): Checks {
       const { names } = await namesOf(school.id);
       const now = Date.now();
       pruneProbes(now);
-      const nonce = randomBytes(16).toString('base64url');
+      const nonce = randomBytes(16).toString('hex');
+      const label = `sgcheck-${nonce.slice(0, 12)}`;
       const probe = { at: now, names: new Map<string, string>(), arrived: new Map<string, string>() };
       let first: Explanation | null = null;
       const views: DeviceNameView[] = [];
@@ -570,8 +571,8 @@ export function createChecks(deps: ChecksDeps): Checks {
         if (test.category === 'bypass' || snapshot?.blocking.answer !== 'address') {
           probeNote = test.category === 'bypass' ? 'answered "does not exist", so the device cannot be asked to load it' : 'blocked names are not answered with the block page’s address here, so the device cannot be asked to load them';
         } else {
-          // A fresh label under the name defeats caches; the filter decides parent domains' entries for it the same way.
-          probeHost = test.category === 'illegal' ? `${nonce.slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}.${test.name}` : test.name;
+          // A fresh label under the name defeats caches (list entries cover subdomains, so the filter decides it as the name).
+          probeHost = `${label}.${test.name}`;
           probe.names.set(probeHost, test.name);
         }
         views.push({ category: test.category, name: test.name, blocked, reason: explained?.decision.reason ?? 'the filter could not say', probeHost, probeNote });
