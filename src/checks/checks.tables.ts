@@ -1,4 +1,4 @@
-/** Row types of the checks module's tables (see migration 0340). */
+/** Row types of the checks module's tables (see migration 0520). */
 
 /** One check run: every chosen group asked every test name, by a person (`manual`) or the daily self-test. */
 export interface CheckRunsTable {
