@@ -96,7 +96,7 @@ export function createListsStatus(options: { cacheDir: string; lists: Config['li
         const { illegalFeed } = current();
         if (illegalFeed.level === last) return;
         last = illegalFeed.level;
-        const details = { level: illegalFeed.level, feeds: illegalFeed.feeds.map((f) => ({ name: f.name, level: f.level, message: f.message })), docs: illegalFeed.docs };
+        const details = { status: illegalFeed.level, feeds: illegalFeed.feeds.map((f) => ({ name: f.name, status: f.level, message: f.message })), docs: illegalFeed.docs };
         if (illegalFeed.level === 'green') logger.info(details, `illegal-content feeds: ${illegalFeed.summary}`);
         else logger.warn(details, `illegal-content feeds ${illegalFeed.level.toUpperCase()}: ${illegalFeed.summary} ${illegalFeed.advice}`);
       };
