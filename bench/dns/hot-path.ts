@@ -5,7 +5,7 @@
  * a loop. It shows what one query costs in JavaScript, apart from the UDP
  * send and receive that dominate `npm run bench`.
  *
- *   node [--cpu-prof] bench/dns/hot-path.ts [--names N] [--seconds S] [--catalog FILE] [--port UPSTREAM_PORT]
+ *   node [--cpu-prof] [--expose-gc] bench/dns/hot-path.ts [--names N] [--seconds S] [--catalog FILE] [--port UPSTREAM_PORT]
  *
  * The catalog is the one `filter serve` compiled (`--catalog DIR/catalog.bin`),
  * or else one built in memory from the block list. Before measuring, every
@@ -49,10 +49,11 @@ try {
   const events = new EventRecorder(200_000);
   const counters = newCounters();
   const upstreams = createUpstreams({ servers: [`127.0.0.1:${upstreamPort}`], timeoutMs: 2000 });
+  const cache = createAnswerCache({ maxBytes: 32 << 20 });
   const pipeline = createPipeline({
     upstreams,
     forwarders: [],
-    cache: createAnswerCache({ maxBytes: 32 << 20 }),
+    cache,
     events,
     rateLimiter: createRateLimiter({ rate: 1000, burst: 2000 }),
     counters,
@@ -72,6 +73,14 @@ try {
   for (let i = 0; i < packets.length; i += 200) await Promise.all(packets.slice(i, i + 200).map((p) => pipeline.handle(p, context())));
   const warm = events.take();
   if (warm) events.release(warm.page);
+  // With --expose-gc: the heap the catalog, the warm cache and the code take, as a worker keeps them (compare memory changes with it).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+    console.log(`after warm-up: heap used ${mib(heapUsed)} MiB, array buffers ${mib(arrayBuffers)} MiB (external ${mib(external)} MiB), cache ${cache.stats().entries} entries`);
+  }
 
   // What the worker does every flush: post the batch to the main thread, which gives its page back.
   const channel = new MessageChannel();

@@ -106,14 +106,20 @@ const ENTRY_OVERHEAD = 160;
 
 interface Entry {
   variant: number;
-  answer: Uint8Array;
+  /**
+   * The answer as received (its first `length` bytes), then for every record
+   * but OPT the offset of its TTL field (2 bytes) and that TTL as received
+   * (4 bytes), big-endian; one byte per character (latin1). A string costs
+   * its bytes and a 16-byte header on the heap, where a typed array costs
+   * about 200 bytes of objects and off-heap bookkeeping besides its bytes
+   * (three of them per entry, before), for answers of 50 to 100 bytes.
+   */
+  data: string;
+  length: number;
   storedAt: number;
   /** Seconds the entry is fresh for. */
   ttl: number;
   size: number;
-  /** Offsets of the TTL field of every record but OPT, and those TTLs as received. */
-  ttlAt: Uint16Array;
-  ttls: Uint32Array;
   targets: AnswerTargets | null;
 }
 
@@ -126,6 +132,13 @@ interface Slot {
 
 const AGE = 0;
 const STALE = 1;
+
+/** The targets of an answer with none (NODATA, NXDOMAIN), one object for all such entries (hits only read them; not frozen, so the hot loops over them see ordinary arrays). */
+const NO_TARGETS: AnswerTargets = { names: [], addresses: [] };
+
+function shareEmpty(targets: AnswerTargets | null): AnswerTargets | null {
+  return targets && targets.names.length === 0 && targets.addresses.length === 0 ? NO_TARGETS : targets;
+}
 
 /** Creates an empty cache. */
 export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache {
@@ -160,11 +173,13 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
    * say no more than it has left); `STALE` sets it to the stale TTL.
    */
   const copyWithTtls = (entry: Entry, mode: number, age: number, left: number): Uint8Array => {
-    const answer = new Uint8Array(entry.answer);
-    const { ttlAt, ttls } = entry;
-    for (let i = 0; i < ttlAt.length; i++) {
-      const ttl = mode === AGE ? Math.min(Math.max(0, ttls[i] - age), left) : staleTtl;
-      const at = ttlAt[i];
+    const { data, length } = entry;
+    const answer = new Uint8Array(length);
+    for (let i = 0; i < length; i++) answer[i] = data.charCodeAt(i);
+    for (let t = length; t < data.length; t += 6) {
+      const at = (data.charCodeAt(t) << 8) | data.charCodeAt(t + 1);
+      const received = data.charCodeAt(t + 2) * 0x1000000 + ((data.charCodeAt(t + 3) << 16) | (data.charCodeAt(t + 4) << 8) | data.charCodeAt(t + 5));
+      const ttl = mode === AGE ? Math.min(Math.max(0, received - age), left) : staleTtl;
       answer[at] = (ttl >>> 24) & 0xff;
       answer[at + 1] = (ttl >>> 16) & 0xff;
       answer[at + 2] = (ttl >>> 8) & 0xff;
@@ -232,11 +247,17 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
       if (size > maxBytes) return reject('too_large');
       const offsets = ttlOffsets(answer);
       if (!offsets) return reject('malformed');
-      const ttls = new Uint32Array(offsets.length);
-      for (let i = 0; i < offsets.length; i++) ttls[i] = readTtl(answer, offsets[i]);
-
-      const stored = new Uint8Array(answer);
-      const entry: Entry = { variant: key.variant, answer: stored, storedAt: nowMs, ttl, size, ttlAt: Uint16Array.from(offsets), ttls, targets: answerTargets(stored) };
+      const length = answer.length;
+      const bytes = Buffer.allocUnsafe(length + 6 * offsets.length);
+      bytes.set(answer);
+      for (let i = 0, t = length; i < offsets.length; i++, t += 6) {
+        const at = offsets[i];
+        bytes[t] = at >>> 8;
+        bytes[t + 1] = at & 0xff;
+        for (let b = 0; b < 4; b++) bytes[t + 2 + b] = answer[at + b];
+        if (readTtl(answer, at) === 0) bytes.fill(0, t + 2, t + 6); // a TTL with the top bit set means 0 (RFC 2181 §8)
+      }
+      const entry: Entry = { variant: key.variant, data: bytes.toString('latin1'), length, storedAt: nowMs, ttl, size, targets: shareEmpty(answerTargets(answer)) };
       let slot = slots.get(key.name);
       if (!slot) {
         slot = { entries: [], used: false };
