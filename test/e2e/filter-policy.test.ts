@@ -263,6 +263,35 @@ describe('filtering policy pages (browser, running filter)', { skip: browserSkip
     assert.deepEqual(admin.pageErrors, []);
   });
 
+  it('makes a schedule and a rule that blocks a category for Staff during it', async () => {
+    const { page } = admin;
+    await page.goto('/filter/schedules');
+    const form = page.getByRole('region', { name: 'Make a schedule' });
+    await form.waitFor();
+    await form.getByLabel('Name', { exact: true }).fill('Lunch');
+    await form.getByLabel('From', { exact: true }).fill('12:00');
+    await form.getByLabel('To', { exact: true }).fill('13:00');
+    await form.getByRole('button', { name: 'Review this schedule' }).click();
+    assert.match(await form.locator('.diff-list li').innerText(), /Add:\s*the schedule “Lunch”: Mon–Fri 12:00–13:00, on school days only/);
+    await form.getByLabel('Reason for this change').fill('Lunchtime rules from the new acceptable use policy');
+    await form.getByRole('button', { name: 'Save with this reason' }).click();
+    await page.getByRole('rowheader', { name: 'Lunch' }).waitFor();
+
+    const rule = page.getByRole('region', { name: 'Add a rule' });
+    await rule.getByLabel('Group', { exact: true }).selectOption({ label: 'Staff' });
+    await rule.getByLabel('Category', { exact: true }).selectOption({ label: 'Streaming' });
+    await rule.getByLabel('Schedule', { exact: true }).selectOption({ label: 'Lunch' });
+    await rule.getByRole('button', { name: 'Review this rule' }).click();
+    assert.match(await rule.locator('.diff-list li').first().innerText(), /Add:\s*a rule for Staff: Streaming blocked during “Lunch”/);
+    await rule.getByLabel('Reason for this change').fill('Streaming at lunch slows the staff Wi-Fi for lesson preparation');
+    await rule.getByRole('button', { name: 'Save with this reason' }).click();
+    await page.getByText('Added the rule: Streaming blocked for Staff during “Lunch”.').waitFor();
+    const staff = (await t.app.policy.listGroupPolicies(schoolId)).find((g) => g.groupName === 'Staff')!;
+    assert.ok(staff.scheduled.some((r) => r.category === 'streaming' && r.mode === 'block_during'));
+    await screenshot(page, 'filter-11-schedules');
+    assert.deepEqual(admin.pageErrors, []);
+  });
+
   it('shows a head everything without edit controls', async () => {
     const { page } = head;
     await page.goto('/filter');
