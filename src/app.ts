@@ -22,7 +22,9 @@ import { type AuthService, createAuthService } from './auth/auth.service.ts';
 import { type Config, dataPaths } from './config/config.ts';
 import { type App, createHttpServer } from './http/server.ts';
 import { createMetrics } from './http/metrics.ts';
-import { emptyCatalog, loadCatalog } from './filter/catalog.ts';
+import { type Catalog, emptyCatalog, loadCatalog } from './filter/catalog.ts';
+import { categoryKeys, ILLEGAL_BIT } from './filter/categories.ts';
+import { isIllegalTestName } from './filter/special-names.ts';
 import { createFilterEngine, type FilterEngine } from './filter/engine.ts';
 import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
@@ -106,7 +108,9 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const schools = createSchoolsService({ store, audit });
   const people = createPeopleService({ store, audit });
   const devices = createDevicesService({ store, audit, people, schools });
-  const policy = createPolicyService({ store, audit, people, schools, devices });
+  // Allow entries, exemptions and sanction allowances for a name the lists put in `illegal` are refused (the engine ignores them anyway).
+  const categoriesOf = (name: string) => (dns ? categoryKeys(dns.catalog().lookup(name) | (isIllegalTestName(name) ? ILLEGAL_BIT : 0)) : isIllegalTestName(name) ? (['illegal'] as const) : []);
+  const policy = createPolicyService({ store, audit, people, schools, devices, categoriesOf });
   const auth = createAuthService({ store, audit, schools, people, config: config.auth, publicUrl: config.http.publicUrl, keyFile: paths.totpKey });
 
   const unblockRequests = createUnblockRequests({
@@ -246,6 +250,8 @@ export interface RunningDns {
   bound: Awaited<ReturnType<FilterEngine['ready']>>;
   /** Re-reads the policy now (also done on every policy change and every few seconds). */
   refresh(): Promise<void>;
+  /** The category catalog in service. */
+  catalog(): Catalog;
   close(): Promise<void>;
 }
 
@@ -288,6 +294,7 @@ async function startDns(deps: { config: Config; logger: Logger; schools: Schools
   // atomically); a catalog that cannot be read leaves the one in service as it is.
   const catalogFile = dataPaths(config).catalog;
   let catalogStamp = '';
+  let inService: Catalog = emptyCatalog();
   const reloadCatalog = async (first: boolean) => {
     let stamp = '';
     try {
@@ -310,6 +317,7 @@ async function startDns(deps: { config: Config; logger: Logger; schools: Schools
       logger.warn({ file: catalogFile, reason: (error as Error).message }, 'no category catalog: only allow/deny entries, bypass names and the illegal test name apply until lists are loaded (schoolgate lists sync)');
     }
     await engine.setCatalog(catalog.buffer);
+    inService = catalog;
     logger.info({ names: catalog.size, bytesPerName: +(catalog.bytes / Math.max(1, catalog.size)).toFixed(1) }, first ? 'category catalog loaded' : 'new category catalog in service');
   };
   let version = -1;
@@ -343,6 +351,7 @@ async function startDns(deps: { config: Config; logger: Logger; schools: Schools
     engine,
     bound,
     refresh,
+    catalog: () => inService,
     async close() {
       clearInterval(poll);
       clearInterval(prune);

@@ -177,6 +177,9 @@ describe('the running app and a feed', () => {
       }
       assert.deepEqual(answer, ['127.0.0.1'], 'blocked for staff: illegal is blocked for every group');
       assert.equal((await admin.call('GET', '/api/lists/status')).body.illegalFeed.level, 'green');
+      const allow = await admin.call('POST', '/api/filter/entries', { list: 'allow', domain: 'terror-site.example', reason: 'trying to allow a listed site' });
+      assert.equal(allow.status, 400, 'a name the feed puts in illegal can never be allowed');
+      assert.match(JSON.stringify(allow.body), /is in the illegal category \(IWF \/ CTIRU lists\): it can never be allowed/);
       assert.match((await t.app.http.inject({ method: 'GET', url: '/metrics' })).body, /^schoolgate_illegal_feed_level 0$/m);
       const after = (await admin.call('GET', '/api/lists/status')).body.refresh;
       assert.equal(after.running, false);
