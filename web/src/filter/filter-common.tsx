@@ -151,6 +151,20 @@ export function ReviewPanel(props: {
   );
 }
 
+/**
+ * The table row under a record that asks for the reason before ending it
+ * (remove an entry, revoke an exemption, lift a sanction, delete a schedule).
+ */
+export function RemovalRow(props: { colSpan: number; change: Change; save: { error: unknown; busy: boolean }; onSave: (reason: string) => void; onBack: () => void; backLabel: string }) {
+  return (
+    <tr className="panel-row">
+      <td colSpan={props.colSpan}>
+        <ReviewPanel changes={[props.change]} error={props.save.error} fields={[]} busy={props.save.busy} onSave={props.onSave} onBack={props.onBack} backLabel={props.backLabel} />
+      </td>
+    </tr>
+  );
+}
+
 /** Runs a save, keeping its error and whether it is under way. */
 export function useSave() {
   const [error, setError] = useState<unknown>(null);

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type FilterEntry } from '../api.ts';
 import { Loading, Notice, SelectField, TextField, formatDateTime, useApiGet } from '../components.tsx';
-import { type Change, FilterNav, ReviewPanel, describeDomain, useFilterGroups, useSave } from '../filter/filter-common.tsx';
+import { type Change, FilterNav, ReviewPanel, RemovalRow, describeDomain, useFilterGroups, useSave } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const LIST_WORDS = { allow: 'allow list', deny: 'deny list' } as const;
@@ -130,19 +130,7 @@ export function FilterEntriesPage({ canWrite }: { canWrite: boolean }) {
                     ) : null}
                   </tr>,
                   removing === e.id ? (
-                    <tr key={`${e.id}-remove`} className="panel-row">
-                      <td colSpan={6}>
-                        <ReviewPanel
-                          changes={[entryChange(e.list, e.domain, scope(e.groupId), 'remove')]}
-                          error={removeSave.error}
-                          fields={[]}
-                          busy={removeSave.busy}
-                          onSave={(reason) => remove(e, reason)}
-                          onBack={() => setRemoving(null)}
-                          backLabel="Keep this entry"
-                        />
-                      </td>
-                    </tr>
+                    <RemovalRow key={`${e.id}-remove`} colSpan={6} change={entryChange(e.list, e.domain, scope(e.groupId), 'remove')} save={removeSave} onSave={(reason) => remove(e, reason)} onBack={() => setRemoving(null)} backLabel="Keep this entry" />
                   ) : null,
                 ])}
               </tbody>

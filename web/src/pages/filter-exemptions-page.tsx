@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type Device, type FilterExemption } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDateTime, useApiGet } from '../components.tsx';
-import { type Change, FilterNav, PersonPicker, ReviewPanel, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames, useSave } from '../filter/filter-common.tsx';
+import { type Change, FilterNav, PersonPicker, ReviewPanel, RemovalRow, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames, useSave } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 type Target = 'groupId' | 'personId' | 'deviceId';
@@ -83,19 +83,7 @@ export function FilterExemptionsPage({ canWrite, canReadPeople, canReadDevices }
                     ) : null}
                   </tr>,
                   revoking === e.id ? (
-                    <tr key={`${e.id}-revoke`} className="panel-row">
-                      <td colSpan={7}>
-                        <ReviewPanel
-                          changes={[{ kind: 'remove', text: `the exemption for ${who(e)}: ${what(e)} is filtered again now, not at ${formatDateTime(e.until)}` }]}
-                          error={revokeSave.error}
-                          fields={[]}
-                          busy={revokeSave.busy}
-                          onSave={(reason) => revoke(e, reason)}
-                          onBack={() => setRevoking(null)}
-                          backLabel="Keep this exemption"
-                        />
-                      </td>
-                    </tr>
+                    <RemovalRow key={`${e.id}-revoke`} colSpan={7} change={{ kind: 'remove', text: `the exemption for ${who(e)}: ${what(e)} is filtered again now, not at ${formatDateTime(e.until)}` }} save={revokeSave} onSave={(reason) => revoke(e, reason)} onBack={() => setRevoking(null)} backLabel="Keep this exemption" />
                   ) : null,
                 ])}
               </tbody>

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type Device, type FilterSanction } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, formatDateTime, issuesFor, useApiGet } from '../components.tsx';
-import { FilterNav, PersonPicker, ReviewPanel, usePersonNames, useSave } from '../filter/filter-common.tsx';
+import { FilterNav, PersonPicker, ReviewPanel, RemovalRow, usePersonNames, useSave } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 /** The end of a local calendar day (`YYYY-MM-DD`) as an ISO timestamp: a sanction "until Friday" lasts all Friday. */
@@ -87,19 +87,7 @@ export function FilterSanctionsPage({ canWrite, canReadPeople, canReadDevices }:
                     ) : null}
                   </tr>,
                   lifting === s.id ? (
-                    <tr key={`${s.id}-lift`} className="panel-row">
-                      <td colSpan={6}>
-                        <ReviewPanel
-                          changes={[{ kind: 'remove', text: `the sanction on ${who(s)}: their usual filtering applies again now, not at ${formatDateTime(s.until)}` }]}
-                          error={liftSave.error}
-                          fields={[]}
-                          busy={liftSave.busy}
-                          onSave={(reason) => lift(s, reason)}
-                          onBack={() => setLifting(null)}
-                          backLabel="Keep this sanction"
-                        />
-                      </td>
-                    </tr>
+                    <RemovalRow key={`${s.id}-lift`} colSpan={6} change={{ kind: 'remove', text: `the sanction on ${who(s)}: their usual filtering applies again now, not at ${formatDateTime(s.until)}` }} save={liftSave} onSave={(reason) => lift(s, reason)} onBack={() => setLifting(null)} backLabel="Keep this sanction" />
                   ) : null,
                 ])}
               </tbody>

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type FilterCalendar, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, issuesFor, useApiGet } from '../components.tsx';
-import { type Change, DAYS, FilterNav, ReviewPanel, describeWindows, useCategories, useFilterGroups, useSave } from '../filter/filter-common.tsx';
+import { type Change, DAYS, FilterNav, ReviewPanel, RemovalRow, describeWindows, useCategories, useFilterGroups, useSave } from '../filter/filter-common.tsx';
 import { policyBody } from './filter-categories-page.tsx';
 import { usePageTitle } from '../router.tsx';
 
@@ -119,19 +119,7 @@ export function FilterSchedulesPage({ canWrite }: { canWrite: boolean }) {
                     </tr>
                   ) : null,
                   deleting === s.id ? (
-                    <tr key={`${s.id}-delete`} className="panel-row">
-                      <td colSpan={5}>
-                        <ReviewPanel
-                          changes={[{ kind: 'remove', text: `the schedule “${s.name}” (${describeWindows(s.windows)})${usedBy(s.id).length ? `. It is used by ${usedBy(s.id).join(', ')}: remove those rules first, or this will be refused` : ''}` }]}
-                          error={deleteSave.error}
-                          fields={[]}
-                          busy={deleteSave.busy}
-                          onSave={(reason) => remove(s, reason)}
-                          onBack={() => setDeleting(null)}
-                          backLabel="Keep this schedule"
-                        />
-                      </td>
-                    </tr>
+                    <RemovalRow key={`${s.id}-delete`} colSpan={5} change={{ kind: 'remove', text: `the schedule “${s.name}” (${describeWindows(s.windows)})${usedBy(s.id).length ? `. It is used by ${usedBy(s.id).join(', ')}: remove those rules first, or this will be refused` : ''}` }} save={deleteSave} onSave={(reason) => remove(s, reason)} onBack={() => setDeleting(null)} backLabel="Keep this schedule" />
                   ) : null,
                 ])}
               </tbody>
@@ -182,19 +170,7 @@ export function FilterSchedulesPage({ canWrite }: { canWrite: boolean }) {
                     ) : null}
                   </tr>,
                   removingRule === key ? (
-                    <tr key={`${key}-remove`} className="panel-row">
-                      <td colSpan={4}>
-                        <ReviewPanel
-                          changes={[{ kind: 'remove', text: `the rule: ${ruleText(g, r)}; ${categories.label(r.category)} is then ${g.blocked.includes(r.category) ? 'blocked' : 'allowed'} at all times for ${g.groupName}` }]}
-                          error={ruleSave.error}
-                          fields={[]}
-                          busy={ruleSave.busy}
-                          onSave={(reason) => removeRule(g, i, reason)}
-                          onBack={() => setRemovingRule(null)}
-                          backLabel="Keep this rule"
-                        />
-                      </td>
-                    </tr>
+                    <RemovalRow key={`${key}-remove`} colSpan={4} change={{ kind: 'remove', text: `the rule: ${ruleText(g, r)}; ${categories.label(r.category)} is then ${g.blocked.includes(r.category) ? 'blocked' : 'allowed'} at all times for ${g.groupName}` }} save={ruleSave} onSave={(reason) => removeRule(g, i, reason)} onBack={() => setRemovingRule(null)} backLabel="Keep this rule" />
                   ) : null,
                 ])}
               </tbody>
