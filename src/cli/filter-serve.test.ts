@@ -78,6 +78,7 @@ process.on('exit', () => writeFileSync(${JSON.stringify(path.join(dir, 'modules.
 
     const modules = readFileSync(path.join(dir, 'modules.txt'), 'utf8').split('\n');
     assert.ok(modules.some((url) => url.endsWith('/src/cli/filter-serve.js')), 'the hook saw the command load, from its plain JavaScript copy');
+    assert.ok(modules.some((url) => url.endsWith('/src/filter/worker.js')), 'with --workers 1 the DNS worker runs on the main thread (no second isolate)');
     const packages = modules.filter((url) => url.includes('/node_modules/') && !url.includes('/node_modules/.cache/schoolgate/filter-serve/'));
     assert.deepEqual(packages, [], 'filter serve loads no package (the web app\'s Fastify, Kysely, zod...)');
     const typescript = modules.filter((url) => url.endsWith('.ts'));
