@@ -13,8 +13,8 @@ import { standaloneSnapshot } from '../filter/standalone.ts';
 import { parseHostPort } from '../shared/host-port.ts';
 import type { Command } from './command.ts';
 
-/** Batches of events waiting to be written to the events file at most (about a second's worth at full rate); more are shed and counted. */
-const MAX_WRITES_WAITING = 4;
+/** Batches of events waiting to be written to the events file at most (0.4 s of events at 25 ms a batch); more are shed and counted. */
+const MAX_WRITES_WAITING = 16;
 
 /** Compiles the block lists unless the compiled catalog in `dir` was made from these very files. */
 async function ensureCatalog(files: string[], dir: string, say: (line: string) => void) {
@@ -130,7 +130,7 @@ export const filterServeCommand: Command = {
       tcpIdleMs: 10_000,
       maxUdpSize: 1232,
       eventBuffer: 50_000,
-      flushMs: 100,
+      flushMs: 25, // small batches: their pages and JSON buffers stay small (measured: less memory and faster than 100 ms)
       onEventBatch,
       onLog: (level, message) => (level === 'info' ? say(message) : console.error(message)),
     });
