@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SystemAlerts } from '../alerts/alerts.service.ts';
 import type { Config } from '../config/config.ts';
+import { DomainError } from '../shared/errors.ts';
 import { dataPaths } from '../config/config.ts';
 import { feedCandidate, type FeedList, feedLists } from './lists.feeds.ts';
 import { type BuiltInList, enabledLists } from './lists.sources.ts';
@@ -38,8 +39,12 @@ function readSyncSource(cacheDir: string): SyncSource | null {
   }
 }
 
-/** Thrown when another sync holds the lock. */
-export class SyncBusyError extends Error {}
+/** Thrown when another sync holds the lock (a conflict: the CLI prints it as one line). */
+export class SyncBusyError extends DomainError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
 
 /** Takes `<cacheDir>/sync.lock` for `run`; a lock left by a process that is gone is taken over. */
 async function withSyncLock<T>(cacheDir: string, run: () => Promise<T>): Promise<T> {
@@ -53,7 +58,8 @@ async function withSyncLock<T>(cacheDir: string, run: () => Promise<T>): Promise
         await link(mine, lock);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (attempt > 0) throw new SyncBusyError('another sync is running');
         const pid = Number(readFileSync(lock, 'utf8'));
         let alive = false;
         try {
