@@ -126,7 +126,8 @@ describe('filtering policy pages (browser, running filter)', { skip: browserSkip
     await reason.fill('Streaming sites use most of the pupil Wi-Fi in lessons; agreed at the e-safety group');
     await review.getByRole('button', { name: 'Save with this reason' }).click();
     await page.getByText('Saved the policy of Pupils.').waitFor();
-    assert.equal(await page.getByRole('checkbox', { name: 'Block Streaming for Pupils' }).isChecked(), true);
+    // The grid reloads from the server after saving: wait for the saved state rather than read it at once.
+    await page.getByRole('checkbox', { name: 'Block Streaming for Pupils', checked: true }).waitFor();
     await screenshot(page, 'filter-3-saved');
 
     const { answer, ms } = await answerWithin5s('twitch.tv', BLOCK_ADDRESS);

@@ -5,7 +5,7 @@
  * an audience. Edits stay in the page until reviewed: the diff in words, a
  * reason, then each changed group is saved in turn.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, type FilterCategory, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
 import { KIND_LABELS, Loading, Notice, formatDateTime, issuesFor, useApiGet } from '../components.tsx';
 import { AUDIENCE_LABELS, type Change, FilterNav, ReviewPanel, YOUTUBE_LABELS, useCategories, useFilterGroups, useSave } from '../filter/filter-common.tsx';
@@ -59,6 +59,14 @@ export function FilterCategoriesPage({ canWrite }: { canWrite: boolean }) {
   const categories = useCategories();
   const schedules = useApiGet<{ items: FilterSchedule[] }>('/api/filter/schedules');
   const [drafts, setDrafts] = useState<Record<string, Draft>>({});
+  // Saved groups keep their drafts until the reloaded policies arrive, so the grid never flickers back to the old state.
+  const savedAwaitingReload = useRef<string[]>([]);
+  useEffect(() => {
+    const saved = savedAwaitingReload.current;
+    if (!saved.length) return;
+    savedAwaitingReload.current = [];
+    setDrafts((all) => Object.fromEntries(Object.entries(all).filter(([id]) => !saved.includes(id))));
+  }, [groups.data]);
   const [showAll, setShowAll] = useState(false);
   const [reviewing, setReviewing] = useState(false);
   const [notice, setNotice] = useState('');
@@ -107,7 +115,7 @@ export function FilterCategoriesPage({ canWrite }: { canWrite: boolean }) {
         setFailedGroup(null);
       } finally {
         if (saved.length) {
-          setDrafts((all) => Object.fromEntries(Object.entries(all).filter(([id]) => !saved.includes(id))));
+          savedAwaitingReload.current = saved;
           const names = saved.map((id) => policies.find((p) => p.groupId === id)?.groupName).join(', ');
           setNotice(`Saved the policy of ${names}. The filter uses it within a few seconds.`);
           groups.reload();
