@@ -133,6 +133,26 @@ export function Notice({ children }: { children: ReactNode }) {
   );
 }
 
+/** Runs a save, keeping its error and whether it is under way. */
+export function useSave() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (fn: () => Promise<void>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, setError, busy, run };
+}
+
 /** Loads JSON from a GET path; reloads when the path changes. */
 export function useApiGet<T>(path: string | null): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
   const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: null, loading: path !== null });

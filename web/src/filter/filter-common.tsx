@@ -165,25 +165,6 @@ export function RemovalRow(props: { colSpan: number; change: Change; save: { err
   );
 }
 
-/** Runs a save, keeping its error and whether it is under way. */
-export function useSave() {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async (fn: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { error, setError, busy, run };
-}
 
 /** A domain entry in words: `=x` is the name alone, `x` the name and everything under it. */
 export function describeDomain(entry: string): string {

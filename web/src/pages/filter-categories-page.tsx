@@ -7,8 +7,8 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { api, type FilterCategory, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
-import { KIND_LABELS, Loading, Notice, formatDateTime, issuesFor, useApiGet } from '../components.tsx';
-import { AUDIENCE_LABELS, type Change, FilterNav, ReviewPanel, YOUTUBE_LABELS, useCategories, useFilterGroups, useSave } from '../filter/filter-common.tsx';
+import { KIND_LABELS, Loading, Notice, formatDateTime, issuesFor, useApiGet, useSave } from '../components.tsx';
+import { AUDIENCE_LABELS, type Change, FilterNav, ReviewPanel, YOUTUBE_LABELS, useCategories, useFilterGroups } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 type Scheduled = FilterGroupPolicy['scheduled'][number];

@@ -6,8 +6,8 @@
  */
 import { useState } from 'react';
 import { api, type FilterEntry } from '../api.ts';
-import { Loading, Notice, SelectField, TextField, formatDateTime, useApiGet } from '../components.tsx';
-import { type Change, FilterNav, ReviewPanel, RemovalRow, describeDomain, useFilterGroups, useSave } from '../filter/filter-common.tsx';
+import { Loading, Notice, SelectField, TextField, formatDateTime, useApiGet, useSave } from '../components.tsx';
+import { type Change, FilterNav, ReviewPanel, RemovalRow, describeDomain, useFilterGroups } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const LIST_WORDS = { allow: 'allow list', deny: 'deny list' } as const;

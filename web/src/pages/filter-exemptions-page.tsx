@@ -6,8 +6,8 @@
  */
 import { useState } from 'react';
 import { api, type Device, type FilterExemption } from '../api.ts';
-import { CheckboxField, Loading, Notice, SelectField, TextField, formatDateTime, useApiGet } from '../components.tsx';
-import { type Change, FilterNav, PersonPicker, ReviewPanel, RemovalRow, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames, useSave } from '../filter/filter-common.tsx';
+import { CheckboxField, Loading, Notice, SelectField, TextField, formatDateTime, useApiGet, useSave } from '../components.tsx';
+import { type Change, FilterNav, PersonPicker, ReviewPanel, RemovalRow, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 type Target = 'groupId' | 'personId' | 'deviceId';

@@ -6,8 +6,8 @@
  */
 import { useState } from 'react';
 import { api, type Device, type FilterSanction } from '../api.ts';
-import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, formatDateTime, issuesFor, useApiGet } from '../components.tsx';
-import { FilterNav, PersonPicker, ReviewPanel, RemovalRow, usePersonNames, useSave } from '../filter/filter-common.tsx';
+import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, formatDateTime, issuesFor, useApiGet, useSave } from '../components.tsx';
+import { FilterNav, PersonPicker, ReviewPanel, RemovalRow, usePersonNames } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 /** The end of a local calendar day (`YYYY-MM-DD`) as an ISO timestamp: a sanction "until Friday" lasts all Friday. */

@@ -6,8 +6,8 @@
  */
 import { useState } from 'react';
 import { api, type FilterCalendar, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
-import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, issuesFor, useApiGet } from '../components.tsx';
-import { type Change, DAYS, FilterNav, ReviewPanel, RemovalRow, describeWindows, useCategories, useFilterGroups, useSave } from '../filter/filter-common.tsx';
+import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, issuesFor, useApiGet, useSave } from '../components.tsx';
+import { type Change, DAYS, FilterNav, ReviewPanel, RemovalRow, describeWindows, useCategories, useFilterGroups } from '../filter/filter-common.tsx';
 import { policyBody } from './filter-categories-page.tsx';
 import { usePageTitle } from '../router.tsx';
 

@@ -8,7 +8,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { SystemAlertJson } from '../../../src/alerts/alerts.routes.ts';
 import type { ListsHealthJson, WhyJson } from '../../../src/lists/lists.routes.ts';
 import { api, type FilterGroupPolicy } from '../api.ts';
-import { formatDateTime, FormError, Loading, Notice, SelectField, TextField, useApiGet } from '../components.tsx';
+import { formatDateTime, FormError, Loading, Notice, SelectField, TextField, useApiGet, useSave } from '../components.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const LEVEL_WORD = { green: 'In service', amber: 'Needs attention', red: 'Not in service' } as const;
@@ -37,18 +37,14 @@ export function ListsPage({ canWrite }: { canWrite: boolean }) {
 }
 
 function StatusSections({ health, canWrite, onChange }: { health: ListsHealthJson; canWrite: boolean; onChange: () => void }) {
-  const [error, setError] = useState<unknown>(null);
+  const { error, run } = useSave();
   const feed = health.illegalFeed;
   const refresh = health.refresh;
-  const refreshNow = async () => {
-    setError(null);
-    try {
+  const refreshNow = () =>
+    run(async () => {
       await api('POST', '/api/lists/refresh');
       onChange();
-    } catch (e) {
-      setError(e);
-    }
-  };
+    });
   return (
     <>
       <section aria-labelledby="feeds-heading">
@@ -172,22 +168,19 @@ function Alerts({ canWrite }: { canWrite: boolean }) {
 
 function DismissForm({ alert, onDone }: { alert: SystemAlertJson; onDone: () => void }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: FormEvent) => {
+  const { error, busy, run } = useSave();
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', `/api/alerts/${alert.id}/dismiss`, { reason });
       onDone();
-    } catch (e) {
-      setError(e);
-    }
+    });
   };
   return (
     <form onSubmit={submit} className="inline-form" aria-label={`Dismiss ${alert.title}`}>
       <FormError error={error} fields={['reason']} />
       <TextField label="Reason for dismissing" name="reason" error={error} value={reason} onChange={(e) => setReason(e.target.value)} />
-      <button type="submit" className="secondary small">
+      <button type="submit" className="secondary small" disabled={busy}>
         Dismiss
       </button>
     </form>

@@ -7,7 +7,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type Group, type Me } from '../api.ts';
 import type { UnblockRequestView as UnblockRequest } from '../../../src/policy/policy.requests.ts';
-import { FormError, formatDateTime, Loading, Notice, TextField, useApiGet } from '../components.tsx';
+import { FormError, formatDateTime, Loading, Notice, TextField, useApiGet, useSave } from '../components.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const STATUS_LABELS: Record<UnblockRequest['status'], string> = {
@@ -118,25 +118,18 @@ function outcome(r: UnblockRequest): string {
 }
 
 function AskForm({ onSent }: { onSent: () => void }) {
-  const [error, setError] = useState<unknown>(null);
+  const { error, busy, run } = useSave();
   const [sent, setSent] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = event.currentTarget;
     const data = new FormData(form);
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', '/api/filter/unblock-requests', { kind: 'site', site: String(data.get('site') ?? ''), message: String(data.get('message') ?? '') });
       setSent(String(data.get('site')));
       form.reset();
       onSent();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form onSubmit={submit} className="stack" aria-label="Ask for a site to be unblocked">
@@ -203,10 +196,9 @@ function RequestCard({ request: r, me, groups, onChanged }: { request: UnblockRe
 }
 
 function DecisionForm({ request: r, groups, onDone }: { request: UnblockRequest; groups: Group[]; onDone: () => void }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useSave();
   const [scope, setScope] = useState<'groups' | 'requester'>('groups');
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
     const data = new FormData(event.currentTarget);
@@ -223,16 +215,10 @@ function DecisionForm({ request: r, groups, onDone }: { request: UnblockRequest;
             groupIds: data.getAll('groupIds').map(String),
             until: new Date(String(data.get('until'))).toISOString(),
           };
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', `/api/filter/unblock-requests/${r.id}/decision`, body);
       onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form onSubmit={submit} className="stack" aria-label={`Decide the request about ${what(r)}`}>
@@ -275,22 +261,15 @@ function DecisionForm({ request: r, groups, onDone }: { request: UnblockRequest;
 }
 
 function DslForm({ request: r, onDone }: { request: UnblockRequest; onDone: () => void }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const { error, busy, run } = useSave();
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
     const data = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', `/api/filter/unblock-requests/${r.id}/dsl`, { agree: submitter?.value === 'agree', reason: String(data.get('reason') ?? '') });
       onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form onSubmit={submit} className="stack" aria-label={`DSL answer about ${what(r)}`}>
