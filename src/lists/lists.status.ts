@@ -75,13 +75,16 @@ export function createListsStatus(options: { cacheDir: string; lists: Config['li
     watch(logger, alerts, everyMs = 5000) {
       let last: StatusLevel | null = null;
       let seen: Record<string, ListState> | null = null;
-      const reconcile = async (now: Record<string, ListState>) => {
+      // Only lists whose problem state changed are touched; the first pass (after a restart) looks at every one.
+      const reconcile = async (now: Record<string, ListState>, before: Record<string, ListState> | null) => {
         for (const state of Object.values(now)) {
           const key = `list:${state.id}`;
+          const earlier = before?.[state.id];
           if (!state.problem) {
-            await alerts.resolve('lists', key);
+            if (!before || earlier?.problem) await alerts.resolve('lists', key);
             continue;
           }
+          if (earlier?.problem?.at === state.problem.at) continue;
           const feed = state.id.startsWith('feed:');
           const title = feed ? `The licensed illegal-content feed ${state.id.slice(5)} could not be updated` : `The list ${state.id} could not be updated`;
           await alerts.raise({ schoolId: null, source: 'lists', key, severity: feed ? 'critical' : 'warning', title, detail: `${state.problem.reason} (${state.copy ? 'its last good copy stays in service' : 'it is not in service'})` });
@@ -90,8 +93,9 @@ export function createListsStatus(options: { cacheDir: string; lists: Config['li
       const check = () => {
         const states = read();
         if (states !== seen) {
+          const before = seen;
           seen = states;
-          reconcile(states).catch((error) => logger.error({ err: error }, 'could not record list problems as system alerts'));
+          reconcile(states, before).catch((error) => logger.error({ err: error }, 'could not record list problems as system alerts'));
         }
         const { illegalFeed } = current();
         if (illegalFeed.level === last) return;
