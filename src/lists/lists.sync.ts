@@ -182,7 +182,8 @@ export async function checkListFile(file: string, list: Pick<SyncList, 'format'>
   return { ok: true, names, lines, unused };
 }
 
-function cacheFileOf(cacheDir: string, list: SyncList): string {
+/** Where the last good copy of a list is kept in `cacheDir`. */
+export function cacheFileOf(cacheDir: string, list: Pick<SyncList, 'id'>): string {
   return path.join(cacheDir, list.id.replace(/[^A-Za-z0-9_.-]+/g, '_'));
 }
 
