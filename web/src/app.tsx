@@ -200,7 +200,7 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
     case 'accounts':
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
     case 'checks':
-      return needs('filter.policy.read', <ChecksPage canRun={can('filter.checks')} />);
+      return needs('filter.policy.read', <ChecksPage canRun={can('filter.checks')} canEditNames={can('filter.policy.write')} />);
     case 'audit':
       return needs('audit.read', <AuditPage />);
     case 'unblock-requests':

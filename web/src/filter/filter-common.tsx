@@ -16,6 +16,8 @@ export const FILTER_PAGES: { href: string; label: string }[] = [
   { href: '/filter/schedules', label: 'Schedules' },
   { href: '/filter/exemptions', label: 'Exemptions' },
   { href: '/filter/sanctions', label: 'Sanctions' },
+  { href: '/filter/calendar', label: 'School calendar' },
+  { href: '/filter/settings', label: 'Filter settings' },
 ];
 
 /** The Filtering section's own navigation, shown at the top of each of its pages. */
@@ -148,6 +150,72 @@ export function ReviewPanel(props: {
         </div>
       </form>
     </section>
+  );
+}
+
+/** Whether a review-first form is at its review step; `edited` wraps a setter so any edit goes back to editing (the diff shown must be what is saved). */
+export function useReview() {
+  const [reviewing, setReviewing] = useState(false);
+  const edited =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      setReviewing(false);
+    };
+  return { reviewing, setReviewing, edited };
+}
+
+/**
+ * A form whose submit button opens the review step instead of saving: the
+ * fields (children), then "Review …" (and Cancel), then, once asked, the
+ * ReviewPanel under the form. `check` runs first and may keep the form open
+ * (client-side checks that set the save's error themselves).
+ */
+export function ReviewFirstForm(props: {
+  review: { reviewing: boolean; setReviewing: (reviewing: boolean) => void };
+  save: { error: unknown; busy: boolean; setError: (error: unknown) => void };
+  reviewLabel: string;
+  canReview?: boolean;
+  check?: () => boolean;
+  onCancel?: () => void;
+  cancelLabel?: string;
+  changes: Change[];
+  fields: string[];
+  onSave: (reason: string) => void;
+  heading?: string;
+  note?: ReactNode;
+  children: ReactNode;
+}) {
+  const { review, save } = props;
+  return (
+    <>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.setError(null);
+          if (props.check && !props.check()) return;
+          review.setReviewing(true);
+        }}
+      >
+        {props.children}
+        {!review.reviewing ? (
+          <div className="button-row">
+            <button type="submit" disabled={props.canReview === false}>
+              {props.reviewLabel}
+            </button>
+            {props.onCancel ? (
+              <button type="button" className="secondary" onClick={props.onCancel}>
+                {props.cancelLabel ?? 'Cancel'}
+              </button>
+            ) : null}
+          </div>
+        ) : null}
+      </form>
+      {review.reviewing ? (
+        <ReviewPanel heading={props.heading} changes={props.changes} error={save.error} fields={props.fields} busy={save.busy} onSave={props.onSave} onBack={() => review.setReviewing(false)} note={props.note} />
+      ) : null}
+    </>
   );
 }
 

@@ -8,6 +8,7 @@ import { api } from '../api.ts';
 import { FormError, Loading, formatDateTime, useApiGet } from '../components.tsx';
 import type { CheckResultView, CheckRunDetail, CheckRunView } from '../../../src/checks/checks.service.ts';
 import { usePageTitle } from '../router.tsx';
+import { CheckNamesSection } from './checks-names-section.tsx';
 
 const TRANSPORT: Record<string, string> = { udp: 'DNS (UDP)', tcp: 'DNS (TCP)', doh: 'DNS-over-HTTPS' };
 const category = (key: string) => (key === 'bypass' ? 'bypass switch' : key.replace(/_/g, ' '));
@@ -126,7 +127,7 @@ function RunDetail({ id, canRun }: { id: string; canRun: boolean }) {
   );
 }
 
-export function ChecksPage({ canRun }: { canRun: boolean }) {
+export function ChecksPage({ canRun, canEditNames = false }: { canRun: boolean; canEditNames?: boolean }) {
   usePageTitle('Filter checks');
   const runs = useApiGet<{ items: CheckRunView[] }>('/api/checks/runs');
   const [selected, setSelected] = useState<string | null>(null);
@@ -207,6 +208,7 @@ export function ChecksPage({ canRun }: { canRun: boolean }) {
           )
         }
       </Loading>
+      <CheckNamesSection canEdit={canEditNames} />
     </>
   );
 }

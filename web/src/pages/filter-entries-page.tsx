@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type FilterEntry } from '../api.ts';
 import { Loading, Notice, SelectField, TextField, formatDateTime, useApiGet, useSave } from '../components.tsx';
-import { type Change, FilterNav, ReviewPanel, RemovalRow, describeDomain, useFilterGroups } from '../filter/filter-common.tsx';
+import { type Change, FilterNav, RemovalRow, ReviewFirstForm, describeDomain, useFilterGroups, useReview } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const LIST_WORDS = { allow: 'allow list', deny: 'deny list' } as const;
@@ -34,21 +34,18 @@ export function FilterEntriesPage({ canWrite }: { canWrite: boolean }) {
   const [list, setList] = useState<'allow' | 'deny'>('deny');
   const [domain, setDomain] = useState('');
   const [groupId, setGroupId] = useState('');
-  const [reviewing, setReviewing] = useState(false);
+  const review = useReview();
   const addSave = useSave();
 
   const scope = (id: string | null) => (id ? groups.name(id) : 'the whole school');
-  const edit = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setReviewing(false);
-  };
+  const edit = review.edited;
 
   const add = (reason: string) =>
     void addSave.run(async () => {
       const { entry } = await api<{ entry: FilterEntry }>('POST', '/api/filter/entries', { list, domain: domain.trim(), groupId: groupId || null, reason });
       setNotice(`Added ${entry.domain} to the ${LIST_WORDS[entry.list]} for ${scope(entry.groupId)}. The filter uses it within a few seconds.`);
       setDomain('');
-      setReviewing(false);
+      review.setReviewing(false);
       entries.reload();
     });
 
@@ -143,13 +140,14 @@ export function FilterEntriesPage({ canWrite }: { canWrite: boolean }) {
       {canWrite ? (
         <section aria-labelledby="add-entry" className="inline-form">
           <h2 id="add-entry">Add an entry</h2>
-          <form
-            noValidate
-            onSubmit={(e) => {
-              e.preventDefault();
-              addSave.setError(null);
-              setReviewing(true);
-            }}
+          <ReviewFirstForm
+            review={review}
+            save={addSave}
+            reviewLabel="Review this entry"
+            canReview={Boolean(domain.trim())}
+            changes={[entryChange(list, domain.trim(), scope(groupId || null), 'add')]}
+            fields={['list', 'domain', 'groupId']}
+            onSave={add}
           >
             <SelectField label="List" name="list" value={list} onChange={(e) => edit(setList)(e.target.value as 'allow' | 'deny')} error={addSave.error}>
               <option value="deny">Deny: block this site</option>
@@ -174,24 +172,7 @@ export function FilterEntriesPage({ canWrite }: { canWrite: boolean }) {
                 </option>
               ))}
             </SelectField>
-            {!reviewing ? (
-              <div className="button-row">
-                <button type="submit" disabled={!domain.trim()}>
-                  Review this entry
-                </button>
-              </div>
-            ) : null}
-          </form>
-          {reviewing ? (
-            <ReviewPanel
-              changes={[entryChange(list, domain.trim(), scope(groupId || null), 'add')]}
-              error={addSave.error}
-              fields={['list', 'domain', 'groupId']}
-              busy={addSave.busy}
-              onSave={add}
-              onBack={() => setReviewing(false)}
-            />
-          ) : null}
+          </ReviewFirstForm>
         </section>
       ) : null}
     </>

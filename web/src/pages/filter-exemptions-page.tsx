@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type Device, type FilterExemption } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDateTime, useApiGet, useSave } from '../components.tsx';
-import { type Change, FilterNav, PersonPicker, ReviewPanel, RemovalRow, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames } from '../filter/filter-common.tsx';
+import { type Change, FilterNav, PersonPicker, RemovalRow, ReviewFirstForm, describeDomain, localInDays, localToIso, useCategories, useFilterGroups, usePersonNames, useReview } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 type Target = 'groupId' | 'personId' | 'deviceId';
@@ -125,12 +125,9 @@ function ExemptionForm(props: {
   const [deviceId, setDeviceId] = useState('');
   const [until, setUntil] = useState(localInDays(7));
   const [approvedBy, setApprovedBy] = useState('');
-  const [reviewing, setReviewing] = useState(false);
+  const review = useReview();
   const save = useSave();
-  const changed = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setReviewing(false);
-  };
+  const changed = review.edited;
 
   const chosenCategory = props.categories.find((c) => c.key === category);
   const forWhom =
@@ -156,20 +153,13 @@ function ExemptionForm(props: {
       await api('POST', '/api/filter/exemptions', body);
       props.onSaved(`Exempted ${kind === 'domain' ? domain.trim() : chosenCategory?.label} for ${forWhom} until ${formatDateTime(untilIso)}. The filter uses it within a few seconds.`);
       setDomain('');
-      setReviewing(false);
+      review.setReviewing(false);
     });
 
   return (
     <section aria-labelledby="add-exemption" className="inline-form">
       <h2 id="add-exemption">Make an exemption</h2>
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.setError(null);
-          setReviewing(true);
-        }}
-      >
+      <ReviewFirstForm review={review} save={save} reviewLabel="Review this exemption" changes={[change]} fields={['domain', 'category', 'groupId', 'personId', 'deviceId', 'until', 'approvedBy']} onSave={submit}>
         <fieldset>
           <legend>What to unblock</legend>
           <div className="field field-checkbox">
@@ -252,22 +242,7 @@ function ExemptionForm(props: {
           onChange={(e) => changed(setApprovedBy)(e.target.value)}
           error={save.error}
         />
-        {!reviewing ? (
-          <div className="button-row">
-            <button type="submit">Review this exemption</button>
-          </div>
-        ) : null}
-      </form>
-      {reviewing ? (
-        <ReviewPanel
-          changes={[change]}
-          error={save.error}
-          fields={['domain', 'category', 'groupId', 'personId', 'deviceId', 'until', 'approvedBy']}
-          busy={save.busy}
-          onSave={submit}
-          onBack={() => setReviewing(false)}
-        />
-      ) : null}
+      </ReviewFirstForm>
     </section>
   );
 }

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { api, type Device, type FilterSanction } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, formatDateTime, issuesFor, useApiGet, useSave } from '../components.tsx';
-import { FilterNav, PersonPicker, ReviewPanel, RemovalRow, usePersonNames } from '../filter/filter-common.tsx';
+import { FilterNav, PersonPicker, RemovalRow, ReviewFirstForm, usePersonNames, useReview } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
 
 /** The end of a local calendar day (`YYYY-MM-DD`) as an ISO timestamp: a sanction "until Friday" lasts all Friday. */
@@ -117,12 +117,9 @@ function SanctionForm({ devices, canReadPeople, onSaved }: { devices: Device[]; 
   const [deviceId, setDeviceId] = useState('');
   const [untilDate, setUntilDate] = useState(todayPlus(7));
   const [allow, setAllow] = useState('');
-  const [reviewing, setReviewing] = useState(false);
+  const review = useReview();
   const save = useSave();
-  const changed = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setReviewing(false);
-  };
+  const changed = review.edited;
   const allowList = allow
     .split(/[\s,]+/)
     .map((a) => a.trim())
@@ -142,7 +139,7 @@ function SanctionForm({ devices, canReadPeople, onSaved }: { devices: Device[]; 
         reason,
       });
       onSaved(`Sanction recorded: ${whoText} has no internet access${allowList.length ? ` except ${allowList.join(', ')}` : ''} until the end of ${formatDate(untilDate)}.`);
-      setReviewing(false);
+      review.setReviewing(false);
       setPerson(null);
       setAllow('');
     });
@@ -150,14 +147,7 @@ function SanctionForm({ devices, canReadPeople, onSaved }: { devices: Device[]; 
   return (
     <section aria-labelledby="add-sanction" className="inline-form">
       <h2 id="add-sanction">Record a sanction</h2>
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.setError(null);
-          setReviewing(true);
-        }}
-      >
+      <ReviewFirstForm review={review} save={save} reviewLabel="Review this sanction" changes={[{ kind: 'block', text: `all internet access for ${whoText} until the end of ${formatDate(untilDate)}${allowList.length ? `, except ${allowList.join(', ')}` : ''}` }]} fields={['personId', 'deviceId', 'until', 'allow']} onSave={submit}>
         <fieldset>
           <legend>Who</legend>
           {canReadPeople ? (
@@ -194,24 +184,7 @@ function SanctionForm({ devices, canReadPeople, onSaved }: { devices: Device[]; 
           </p>
           <textarea id="sa-allow" rows={3} value={allow} onChange={(e) => changed(setAllow)(e.target.value)} aria-describedby="sa-allow-hint sa-allow-error" aria-invalid={allowProblems.length ? true : undefined} spellCheck={false} />
         </div>
-        {!reviewing ? (
-          <div className="button-row">
-            <button type="submit">Review this sanction</button>
-          </div>
-        ) : null}
-      </form>
-      {reviewing ? (
-        <ReviewPanel
-          changes={[
-            { kind: 'block', text: `all internet access for ${whoText} until the end of ${formatDate(untilDate)}${allowList.length ? `, except ${allowList.join(', ')}` : ''}` },
-          ]}
-          error={save.error}
-          fields={['personId', 'deviceId', 'until', 'allow']}
-          busy={save.busy}
-          onSave={submit}
-          onBack={() => setReviewing(false)}
-        />
-      ) : null}
+      </ReviewFirstForm>
     </section>
   );
 }

@@ -7,9 +7,9 @@
 import { useState } from 'react';
 import { api, type FilterCalendar, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
 import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, issuesFor, useApiGet, useSave } from '../components.tsx';
-import { type Change, DAYS, FilterNav, ReviewPanel, RemovalRow, describeWindows, useCategories, useFilterGroups } from '../filter/filter-common.tsx';
+import { type Change, DAYS, FilterNav, RemovalRow, ReviewFirstForm, describeWindows, useCategories, useFilterGroups, useReview } from '../filter/filter-common.tsx';
 import { policyBody } from './filter-categories-page.tsx';
-import { usePageTitle } from '../router.tsx';
+import { Link, usePageTitle } from '../router.tsx';
 
 type Window = { days: number[]; start: string; end: string };
 type Draft = { name: string; windows: Window[]; schoolDaysOnly: boolean };
@@ -193,7 +193,10 @@ export function FilterSchedulesPage({ canWrite }: { canWrite: boolean }) {
       ) : null}
 
       <h2>School calendar</h2>
-      <p>Schedules marked “school days only” apply in term time and not on closure days (INSET days, bank holidays).</p>
+      <p>
+        Schedules marked “school days only” apply in term time and not on closure days (INSET days, bank holidays). {canWrite ? 'Change the terms and closures' : 'See them all'} on the{' '}
+        <Link href="/filter/calendar">School calendar</Link> page.
+      </p>
       <Loading loading={calendar.loading && !calendar.data} error={calendar.error}>
         {() =>
           calendar.data ? (
@@ -244,12 +247,9 @@ export function FilterSchedulesPage({ canWrite }: { canWrite: boolean }) {
 
 function ScheduleForm({ heading, before, onSaved, onCancel }: { heading: string; before: FilterSchedule | null; onSaved: (notice: string) => void; onCancel?: () => void }) {
   const [draft, setDraft] = useState<Draft>(before ? { name: before.name, windows: before.windows.map((w) => ({ ...w, days: [...w.days] })), schoolDaysOnly: before.schoolDaysOnly } : EMPTY);
-  const [reviewing, setReviewing] = useState(false);
+  const review = useReview();
   const save = useSave();
-  const set = (next: Draft) => {
-    setDraft(next);
-    setReviewing(false);
-  };
+  const set = review.edited(setDraft);
   const setWindow = (i: number, w: Window) => set({ ...draft, windows: draft.windows.map((x, j) => (j === i ? w : x)) });
   const submit = (reason: string) =>
     void save.run(async () => {
@@ -257,20 +257,21 @@ function ScheduleForm({ heading, before, onSaved, onCancel }: { heading: string;
       if (before) await api('PUT', `/api/filter/schedules/${encodeURIComponent(before.id)}`, body);
       else await api('POST', '/api/filter/schedules', body);
       onSaved(`Saved the schedule “${body.name}”.`);
-      setReviewing(false);
+      review.setReviewing(false);
       if (!before) setDraft(EMPTY);
     });
   const formId = before?.id ?? 'new';
   return (
     <section className="inline-form" aria-label={heading}>
       <h2>{heading}</h2>
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.setError(null);
-          setReviewing(true);
-        }}
+      <ReviewFirstForm
+        review={review}
+        save={save}
+        reviewLabel="Review this schedule"
+        onCancel={onCancel}
+        changes={scheduleChanges(before, draft)}
+        fields={['name', 'windows', 'schoolDaysOnly']}
+        onSave={submit}
       >
         <TextField label="Name" name="name" value={draft.name} onChange={(e) => set({ ...draft, name: e.target.value })} error={save.error} required />
         {draft.windows.map((w, i) => {
@@ -318,20 +319,7 @@ function ScheduleForm({ heading, before, onSaved, onCancel }: { heading: string;
           Add more times
         </button>
         <CheckboxField name="schoolDaysOnly" label="School days only (not in holidays or on closure days)" checked={draft.schoolDaysOnly} onChange={(e) => set({ ...draft, schoolDaysOnly: e.target.checked })} />
-        {!reviewing ? (
-          <div className="button-row">
-            <button type="submit">Review this schedule</button>
-            {onCancel ? (
-              <button type="button" className="secondary" onClick={onCancel}>
-                Cancel
-              </button>
-            ) : null}
-          </div>
-        ) : null}
-      </form>
-      {reviewing ? (
-        <ReviewPanel changes={scheduleChanges(before, draft)} error={save.error} fields={['name', 'windows', 'schoolDaysOnly']} busy={save.busy} onSave={submit} onBack={() => setReviewing(false)} />
-      ) : null}
+      </ReviewFirstForm>
     </section>
   );
 }
@@ -341,12 +329,9 @@ function RuleForm({ groups, schedules, categories, onSaved }: { groups: FilterGr
   const [category, setCategory] = useState('');
   const [scheduleId, setScheduleId] = useState(schedules[0]?.id ?? '');
   const [mode, setMode] = useState<'block_during' | 'allow_during'>('block_during');
-  const [reviewing, setReviewing] = useState(false);
+  const review = useReview();
   const save = useSave();
-  const changed = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setReviewing(false);
-  };
+  const changed = review.edited;
   const g = groups.find((x) => x.groupId === groupId);
   const label = categories.find((c) => c.key === category)?.label ?? '(no category chosen)';
   const sName = schedules.find((s) => s.id === scheduleId)?.name ?? '(no schedule chosen)';
@@ -362,19 +347,12 @@ function RuleForm({ groups, schedules, categories, onSaved }: { groups: FilterGr
       const scheduled = [...g.scheduled, { category: category as FilterGroupPolicy['scheduled'][number]['category'], scheduleId, mode }];
       await api('PUT', `/api/filter/groups/${encodeURIComponent(g.groupId)}/policy`, policyBody(g, { blocked, scheduled, safeSearch: g.safeSearch, youtube: g.youtube }, reason));
       onSaved(`Added the rule: ${label} ${mode === 'block_during' ? 'blocked' : 'allowed'} for ${g.groupName} during “${sName}”.`);
-      setReviewing(false);
+      review.setReviewing(false);
     });
   return (
     <section className="inline-form" aria-labelledby="add-rule">
       <h2 id="add-rule">Add a rule</h2>
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.setError(null);
-          setReviewing(true);
-        }}
-      >
+      <ReviewFirstForm review={review} save={save} reviewLabel="Review this rule" canReview={Boolean(groupId && category)} changes={changes} fields={['scheduled', 'group', 'mode', 'scheduleId']} onSave={submit}>
         <SelectField label="Group" name="group" value={groupId} onChange={(e) => changed(setGroupId)(e.target.value)} error={save.error}>
           <option value="">Choose a group</option>
           {groups.map((x) => (
@@ -402,15 +380,7 @@ function RuleForm({ groups, schedules, categories, onSaved }: { groups: FilterGr
             </option>
           ))}
         </SelectField>
-        {!reviewing ? (
-          <div className="button-row">
-            <button type="submit" disabled={!groupId || !category}>
-              Review this rule
-            </button>
-          </div>
-        ) : null}
-      </form>
-      {reviewing ? <ReviewPanel changes={changes} error={save.error} fields={['scheduled', 'group', 'mode', 'scheduleId']} busy={save.busy} onSave={submit} onBack={() => setReviewing(false)} /> : null}
+      </ReviewFirstForm>
     </section>
   );
 }
