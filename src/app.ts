@@ -30,6 +30,8 @@ import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
 import { createListsRefresher, type ListsRefresher } from './lists/lists.refresh.ts';
 import { listsRoutes } from './lists/lists.routes.ts';
+import { createListChoices, type ListChoices } from './lists/lists.choices.ts';
+import { listChoicesRoutes } from './lists/lists.choices.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { createSystemAlerts, type SystemAlerts } from './alerts/alerts.service.ts';
 import { createListsStatus, type ListsStatus, registerListsMetrics } from './lists/lists.status.ts';
@@ -67,6 +69,8 @@ export interface Schoolgate {
   listsStatus: ListsStatus;
   /** The app's own refresh of the lists (scheduled, or now from the web app). */
   listsRefresher: ListsRefresher;
+  /** Which lists the install uses: switches on built-in lists, and the school's own lists. */
+  listChoices: ListChoices;
   /** Problems with Schoolgate itself that admins must see. */
   alerts: SystemAlerts;
   /** Filter checks (the check log), the device check page and the daily self-test. */
@@ -126,7 +130,8 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   registerFilterMetrics(metrics.registry, () => dns?.engine.stats() ?? null);
   const alerts = createSystemAlerts({ store, audit, logger });
   const listsStatus = createListsStatus({ cacheDir: paths.lists, lists: config.lists });
-  const listsRefresher = createListsRefresher({ config, logger, alerts });
+  const listChoices = createListChoices({ store, audit });
+  const listsRefresher = createListsRefresher({ config, logger, alerts, selection: () => listChoices.selection() });
   registerListsMetrics(metrics.registry, listsStatus);
   let stopWatchingLists: (() => void) | null = null;
 
@@ -161,7 +166,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), alertsRoutes(alerts), checksRoutes(checks, { schoolName: async () => (await schools.list())[0]?.name ?? config.school.name }), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), listChoicesRoutes({ choices: listChoices, status: listsStatus, refresher: listsRefresher }), alertsRoutes(alerts), checksRoutes(checks, { schoolName: async () => (await schools.list())[0]?.name ?? config.school.name }), blockPage.routes],
   });
 
   return {
@@ -176,6 +181,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     unblockRequests,
     listsStatus,
     listsRefresher,
+    listChoices,
     alerts,
     checks,
     auth,

@@ -3,10 +3,13 @@
  * a fresh demo install shows filtering for pupils and staff without
  * downloading anything. Real installs load real lists (the lists module).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Schoolgate } from '../app.ts';
+import { SYSTEM_ACTOR } from '../auth/auth.context.ts';
+import { dataPaths } from '../config/config.ts';
 import type { CategoryKey } from '../filter/categories.ts';
-import { buildCatalog } from '../filter/catalog-build.ts';
+import { uploadCandidate } from '../lists/lists.choices.ts';
+import { syncLists } from '../lists/lists.sync.ts';
 
 export const DEMO_LISTS: Partial<Record<CategoryKey, string[]>> = {
   pornography: ['pornhub.com', 'xvideos.com', 'xhamster.com', 'onlyfans.com'],
@@ -25,20 +28,21 @@ export const DEMO_LISTS: Partial<Record<CategoryKey, string[]>> = {
 };
 
 /**
- * Compiles the demo lists into the catalog the filter loads (with its "why"
- * index, so `schoolgate lists why` works on the demo), unless a catalog is
- * already there: lists synced before the demo was seeded are kept. Returns
- * the number of names, or null when an existing catalog was kept.
+ * Adds the demo lists as the school's own uploaded lists (so the Lists page
+ * shows them, and every later refresh keeps them in the catalog beside the
+ * real lists) and compiles them into the catalog the filter loads, by the
+ * same sync as any list. Unless a catalog is already there: lists synced
+ * before the demo was seeded are kept as they are. Returns the number of
+ * names, or null when an existing catalog was kept.
  */
-export async function writeDemoCatalog(catalogFile: string, listsDir: string): Promise<number | null> {
-  if (existsSync(catalogFile)) return null;
-  const dir = path.join(listsDir, 'demo');
-  mkdirSync(dir, { recursive: true });
-  const sources = Object.entries(DEMO_LISTS).map(([category, names]) => {
-    const file = path.join(dir, `${category}.txt`);
-    writeFileSync(file, `# Schoolgate demo list: ${category}\n${names.join('\n')}\n`);
-    return { name: `demo:${category}`, category: category as CategoryKey, format: 'plain' as const, file };
-  });
-  mkdirSync(path.dirname(catalogFile), { recursive: true });
-  return (await buildCatalog({ sources, outFile: catalogFile })).names;
+export async function seedDemoLists(app: Schoolgate, schoolId: string): Promise<number | null> {
+  const paths = dataPaths(app.config);
+  if (existsSync(paths.catalog)) return null;
+  for (const [category, names] of Object.entries(DEMO_LISTS)) {
+    const content = `# Schoolgate demo list: ${category}\n${names.join('\n')}\n`;
+    await app.listChoices.addOwn(SYSTEM_ACTOR, schoolId, { name: `Demo ${category.replace(/_/g, ' ')}`, use: 'block', category, format: 'plain', content, note: 'well-known names for the demo school' }, 'demo school');
+  }
+  const selection = await app.listChoices.selection();
+  const report = await syncLists({ lists: selection.own, candidate: uploadCandidate(selection), cacheDir: paths.lists, catalogFile: paths.catalog });
+  return report.build?.names ?? null;
 }

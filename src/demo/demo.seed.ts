@@ -8,11 +8,10 @@
  * The caller runs it only when there is no school yet.
  */
 import type { Schoolgate } from '../app.ts';
-import { dataPaths } from '../config/config.ts';
 import { SYSTEM_ACTOR } from '../auth/auth.context.ts';
 import { seedDemoPolicy } from '../policy/policy.demo.ts';
 import type { School } from '../schools/schools.service.ts';
-import { writeDemoCatalog } from './demo.lists.ts';
+import { seedDemoLists } from './demo.lists.ts';
 
 const GIVEN_NAMES = [
   'Oliver', 'Amelia', 'George', 'Isla', 'Noah', 'Ava', 'Arthur', 'Mia', 'Leo', 'Ivy',
@@ -189,8 +188,7 @@ export async function seedDemoSchool(app: Schoolgate, options: { onProgress?: (l
   say('Demo: groups (pupils, staff, governors, parents, visitors) and networks are ready');
   await seedDemoPolicy(app, school, { pupils: pupils.id, staff: staff.id, visitors: visitors.id });
   say('Demo: filter policy (pupils, staff, visitors), schedules, this year’s calendar and a library iPad are ready');
-  const paths = dataPaths(app.config);
-  const names = await writeDemoCatalog(paths.catalog, paths.lists);
+  const names = await seedDemoLists(app, school.id);
   say(names === null ? 'Demo: the category lists already compiled are kept' : `Demo: category lists with ${names} well-known names (schoolgate lists sync loads the real ones)`);
   return school;
 }

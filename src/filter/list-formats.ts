@@ -19,7 +19,7 @@ import { domainToASCII } from 'node:url';
 import { canonicalIp } from './name-hash.ts';
 
 /** The list formats the builder reads. */
-export const LIST_FORMATS = ['plain', 'hosts', 'adblock', 'dnsmasq', 'wildcard', 'tld', 'urls'] as const;
+export const LIST_FORMATS = ['plain', 'hosts', 'adblock', 'dnsmasq', 'wildcard', 'tld', 'urls', 'domains-json'] as const;
 /** One of LIST_FORMATS. */
 export type ListFormat = (typeof LIST_FORMATS)[number];
 
@@ -212,8 +212,34 @@ export function parseListLine(format: ListFormat, line: string, sourceExact = fa
     case 'urls':
       parseUrlLine(text, out);
       break;
+    case 'domains-json':
+      parseDomainsJsonLine(text, out);
+      break;
   }
   return out.result();
+}
+
+const JSON_STRING = /"((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * `domains-json`: a pretty-printed JSON array of records with a `domains`
+ * array, as Hipo's university list publishes it, read a line at a time so a
+ * large file never has to be parsed whole. The names are the strings on a
+ * `"domains": [...]` line, and lone strings on their own line (a `domains`
+ * array broken over lines); every other key is the record's description.
+ */
+function parseDomainsJsonLine(text: string, out: LineBuilder) {
+  const key = /^"([^"]*)"\s*:\s*(.*)$/.exec(text);
+  let values: string;
+  if (key) {
+    if (key[1] !== 'domains') return;
+    values = key[2];
+  } else if (text[0] === '"') values = text;
+  else return;
+  for (const match of values.matchAll(JSON_STRING)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(match[1])) continue; // a web page in a broken-up array
+    out.add(match[1], 'default');
+  }
 }
 
 /** Why a page URL in a `urls` list is not used (shown in reports and the feed's status). */

@@ -8,6 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command, CommandContext } from '../cli/command.ts';
 import { dataPaths } from '../config/config.ts';
 import { invalid } from '../shared/errors.ts';
+import { CLI_ACTOR } from '../auth/auth.context.ts';
+import { BUILT_IN_SOURCES } from './lists.sources.ts';
 import type { IllegalFeedStatus } from './lists.feeds.ts';
 import { syncConfiguredLists } from './lists.refresh.ts';
 import { createListsStatus } from './lists.status.ts';
@@ -36,6 +38,53 @@ async function schoolIdOf(ctx: CommandContext, app: Awaited<ReturnType<CommandCo
   return school?.id ?? null;
 }
 
+/** `lists enable` and `lists disable`: the same switch as the web app's Lists page, audited. */
+function switchCommand(enabled: boolean): Command {
+  const verb = enabled ? 'enable' : 'disable';
+  return {
+    name: `lists ${verb}`,
+    summary: `Switch built-in lists ${enabled ? 'on' : 'off'} (with a reason); the next sync or refresh applies it`,
+    usage: `lists ${verb} LIST_ID... --reason TEXT`,
+    help: `LIST_ID as \`schoolgate lists sources\` shows it (ut1:games). The change is audited with the reason.`,
+    options: { reason: { type: 'string' } },
+    async run(ctx) {
+      const reason = (ctx.values.reason as string | undefined) ?? '';
+      if (!ctx.positionals.length) throw invalid(`Say which lists: schoolgate lists ${verb} LIST_ID... --reason TEXT`);
+      const app = await ctx.app();
+      const schoolId = await schoolIdOf(ctx, app);
+      for (const id of ctx.positionals) {
+        await app.listChoices.setEnabled(CLI_ACTOR, schoolId, id, enabled, reason);
+        ctx.out(`${id}: ${enabled ? 'on' : 'off'}`);
+      }
+      ctx.out('Run schoolgate lists sync (or wait for the app’s refresh) to apply it.');
+      return 0;
+    },
+  };
+}
+
+const sourcesCommand: Command = {
+  name: 'lists sources',
+  summary: 'Every built-in and own list: what it is for, whether it is on, and its copy in service',
+  usage: 'lists sources [--json]',
+  options: { json: { type: 'boolean' } },
+  async run(ctx) {
+    const app = await ctx.app();
+    const states = createListsStatus({ cacheDir: dataPaths(ctx.config()).lists, lists: ctx.config().lists }).states();
+    const chosen = new Map((await app.listChoices.switches()).map((s) => [s.listId, s.enabled]));
+    const own = await app.listChoices.listOwn();
+    const rows = [
+      ...BUILT_IN_SOURCES.flatMap((source) => source.lists.map((l) => ({ id: l.id, use: l.use, category: l.category, enabled: l.use !== 'ignore' && (chosen.get(l.id) ?? l.enabledByDefault), names: states[l.id]?.copy?.names ?? 0, note: l.note ?? '' }))),
+      ...own.map((l) => ({ id: l.id, use: l.use, category: l.category, enabled: l.enabled, names: states[l.id]?.copy?.names ?? 0, note: l.note || (l.url ? `from ${l.url}` : 'uploaded') })),
+    ];
+    if (ctx.values.json) {
+      for (const row of rows) ctx.out(JSON.stringify(row));
+      return 0;
+    }
+    for (const r of rows) ctx.out(`${r.enabled ? 'on ' : 'off'} ${r.id.padEnd(30)} ${r.use.padEnd(6)} ${(r.category ?? '').padEnd(16)} ${number(r.names).padStart(9)}  ${r.note}`);
+    return 0;
+  },
+};
+
 const LEVEL_MARK = { green: 'GREEN', amber: 'AMBER', red: 'RED' } as const;
 
 /** The illegal feeds' status as lines for a terminal. */
@@ -52,12 +101,15 @@ export const listsCommands: Command[] = [
     summary: 'Bring in the category lists and licensed feeds, and compile the filter’s catalog',
     usage: 'lists sync [--mirror DIR] [--json]',
     help: [
-      'Downloads every enabled built-in list from its source (only what changed since the last',
+      'Downloads every enabled built-in list (block lists, and allow lists of known-good names',
+      'for the over-blocking report) from its source (only what changed since the last',
       'sync), or with --mirror reads them from DIR, laid out as the sources publish them',
       '(ut1/<category>/domains.gz, blocklistproject/hosts/<list>.txt.gz,',
       'shadowwhisperer/Lists/<List>.gz, sinfonietta/<list>.gz). Licensed illegal-content feeds',
       '(lists.illegalFeeds in the config) are always downloaded from their URLs with their',
-      'credentials. Each list is checked and kept as the last good copy in <dataDir>/lists, and',
+      'credentials, and the school\'s own lists from their URL or the uploaded file. Lists are',
+      'switched on and off in the web app (Lists) or with `schoolgate lists enable|disable`.',
+      'Each list is checked and kept as the last good copy in <dataDir>/lists, and',
       'the catalog the filter loads is compiled from those copies.',
       'A list that is missing, unreadable, not a list, or less than half its last size is',
       'reported and its last good copy stays in service. A running Schoolgate picks up the',
@@ -74,9 +126,11 @@ export const listsCommands: Command[] = [
       const paths = dataPaths(config);
       const json = ctx.values.json === true;
       const started = performance.now();
+      const app = await ctx.app();
       const report = await syncConfiguredLists(config, {
         mirror: mirror ?? config.lists.mirror ?? null,
         remember: true,
+        selection: await app.listChoices.selection(),
         onProgress: (event) => {
           if (json) return;
           if (event.phase === 'check') ctx.out(progressLine(event));
@@ -168,4 +222,7 @@ export const listsCommands: Command[] = [
       return 0;
     },
   },
+  sourcesCommand,
+  switchCommand(true),
+  switchCommand(false),
 ];

@@ -38,19 +38,21 @@ describe('the app’s list refresh', () => {
     }
   });
 
-  it('refreshes from the configured mirror with progress, and keeps two syncs apart', async () => {
+  it('refreshes from the configured mirror with progress, runs a request made meanwhile after it, and keeps two syncs apart', async () => {
     const t = await startTestApp('sqlite', { overrides: { 'lists.mirror': mirror() } });
     try {
       const refresher = t.app.listsRefresher;
       const run = refresher.runNow('test');
       assert.equal(refresher.state().running, true);
-      assert.equal(await refresher.runNow('again'), null, 'one at a time');
+      assert.equal(await refresher.runNow('again'), null, 'one at a time: the second is queued');
       const report = await run;
       assert.ok(report);
       assert.equal(report.lists.find((l) => l.id === 'ut1:gambling')!.status, 'updated');
+      assert.equal(refresher.state().last!.trigger, 'test');
+      assert.equal(refresher.state().running, true, 'the queued request runs after the first');
+      while (refresher.state().running) await new Promise((r) => setTimeout(r, 20));
       const state = refresher.state();
-      assert.equal(state.running, false);
-      assert.equal(state.last!.trigger, 'test');
+      assert.equal(state.last!.trigger, 'again');
       assert.ok(state.last!.problems > 0, 'the other default lists are not in this small mirror');
       assert.equal(state.done, state.total);
 

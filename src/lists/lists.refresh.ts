@@ -21,10 +21,15 @@ import type { Config } from '../config/config.ts';
 import { DomainError } from '../shared/errors.ts';
 import { dataPaths } from '../config/config.ts';
 import { feedCandidate, type FeedList, feedLists } from './lists.feeds.ts';
+import { type ListSelection, type OwnSyncList, uploadCandidate } from './lists.choices.ts';
 import { type BuiltInList, enabledLists } from './lists.sources.ts';
 import { type ListState, mirrorCandidate, readListStates, type SyncProgress, type SyncReport, syncLists, urlCandidate } from './lists.sync.ts';
 
 const builtInFromUrl = urlCandidate<BuiltInList>({ urlOf: (list) => list.url });
+const ownFromUrl = urlCandidate<OwnSyncList>({ urlOf: (list) => list.url as string });
+
+/** The built-in lists' defaults and no own list: what a sync brings in before any choice was made. */
+export const DEFAULT_SELECTION: ListSelection = { builtIn: enabledLists(), own: [], upload: async () => null };
 
 /** Where the last manual sync read the built-in lists from, so the app's refresh reads the same place. */
 interface SyncSource {
@@ -83,19 +88,30 @@ async function withSyncLock<T>(cacheDir: string, run: () => Promise<T>): Promise
 }
 
 /**
- * Syncs what the config says: the licensed feeds from their URLs, and every
- * enabled built-in list from `mirror` (when given) or its source's URL.
+ * Syncs what the config and the school's choices say: the licensed feeds
+ * from their URLs, the school's own lists (from their URL or the store), and
+ * every enabled built-in list from `mirror` (when given) or its source's URL.
  * `remember`: keep where the built-in lists came from for the app's refresh.
+ * `feedsOnly`: leave the built-in lists out (not set up on this install).
  */
-export async function syncConfiguredLists(config: Config, options: { mirror?: string | null; remember?: boolean; feedsOnly?: boolean; onProgress?(event: SyncProgress): void }): Promise<SyncReport> {
+export async function syncConfiguredLists(
+  config: Config,
+  options: { mirror?: string | null; remember?: boolean; feedsOnly?: boolean; selection?: ListSelection; onProgress?(event: SyncProgress): void },
+): Promise<SyncReport> {
   const paths = dataPaths(config);
   mkdirSync(paths.lists, { recursive: true });
   const mirror = options.mirror ?? null;
+  const selection = options.selection ?? DEFAULT_SELECTION;
   const builtIn = mirror ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
+  const upload = uploadCandidate(selection);
   return withSyncLock(paths.lists, async () => {
-    const report = await syncLists<BuiltInList | FeedList>({
-      lists: [...feedLists(config.lists.illegalFeeds), ...(options.feedsOnly ? [] : enabledLists())],
-      candidate: (list, last, scratch) => ('feed' in list ? feedCandidate(list, last, scratch) : builtIn(list, last, scratch)),
+    const report = await syncLists<BuiltInList | FeedList | OwnSyncList>({
+      lists: [...feedLists(config.lists.illegalFeeds), ...(options.feedsOnly ? [] : selection.builtIn), ...selection.own],
+      candidate: (list, last, scratch) => {
+        if ('feed' in list) return feedCandidate(list, last, scratch);
+        if ('own' in list) return list.url ? ownFromUrl(list, last, scratch) : upload(list, last, scratch);
+        return builtIn(list, last, scratch);
+      },
       cacheDir: paths.lists,
       catalogFile: paths.catalog,
       onProgress: options.onProgress,
@@ -122,7 +138,7 @@ export interface RefreshState {
 
 export interface ListsRefresher {
   state(): RefreshState;
-  /** Starts a refresh now unless one is running; resolves when it ends (null when one was already running). */
+  /** Starts a refresh now; when one is running, another follows it. Resolves when this one ends (null when it was queued). */
   runNow(trigger: string): Promise<SyncReport | null>;
   /** Checks every minute whether a refresh is due; the first check after `firstDelayMs`. */
   start(options?: { firstDelayMs?: number }): void;
@@ -140,7 +156,7 @@ function lastSyncAt(states: Record<string, ListState>): number {
 }
 
 /** The app's list refresh. */
-export function createListsRefresher(deps: { config: Config; logger: Logger; alerts: SystemAlerts; clock?: () => Date }): ListsRefresher {
+export function createListsRefresher(deps: { config: Config; logger: Logger; alerts: SystemAlerts; selection?: () => Promise<ListSelection>; clock?: () => Date }): ListsRefresher {
   const { config, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const cacheDir = dataPaths(config).lists;
@@ -152,12 +168,14 @@ export function createListsRefresher(deps: { config: Config; logger: Logger; ale
 
   /**
    * The built-in lists are refreshed once the school has synced them by hand
-   * (which says where from) or configured a mirror; licensed feeds whenever
-   * they are configured. So a fresh demo never reaches out by itself.
+   * (which says where from) or configured a mirror; licensed feeds and the
+   * school's own lists whenever there are any. So a fresh demo never reaches
+   * out by itself.
    */
   const builtInsSetUp = () => !!config.lists.mirror || readSyncSource(cacheDir) !== null;
-  const setUp = () => config.lists.refreshHours > 0 && (config.lists.illegalFeeds.length > 0 || builtInsSetUp());
-  const dueAt = () => (setUp() ? lastSyncAt(readListStates(cacheDir)) + everyMs : null);
+  const selection = () => deps.selection?.() ?? Promise.resolve(DEFAULT_SELECTION);
+  const setUp = async () => config.lists.refreshHours > 0 && (config.lists.illegalFeeds.length > 0 || builtInsSetUp() || (await selection()).own.length > 0);
+  const dueAt = async () => ((await setUp()) ? lastSyncAt(readListStates(cacheDir)) + everyMs : null);
 
   const run = async (trigger: string): Promise<SyncReport | null> => {
     Object.assign(current, { running: true, step: 'starting', done: 0, total: 0, startedAt: clock().toISOString() });
@@ -167,6 +185,7 @@ export function createListsRefresher(deps: { config: Config; logger: Logger; ale
       const report = await syncConfiguredLists(config, {
         mirror,
         feedsOnly: !builtInsSetUp(),
+        selection: await selection(),
         onProgress: (event) => {
           if (event.phase === 'check') {
             current.done = event.index + 1;
@@ -195,31 +214,45 @@ export function createListsRefresher(deps: { config: Config; logger: Logger; ale
     }
   };
 
-  const tick = () => {
-    const due = dueAt();
-    current.nextAt = due === null ? null : new Date(due).toISOString();
-    if (due !== null && due <= clock().getTime() && !running && !stopped) {
-      running = run('schedule').finally(() => {
-        running = null;
-        const next = dueAt();
-        current.nextAt = next === null ? null : new Date(next).toISOString();
-      });
-    }
+  const showNext = async () => {
+    const next = await dueAt();
+    current.nextAt = next === null ? null : new Date(next).toISOString();
   };
+
+  /** Runs a refresh; a request made while one runs is run once more after it (a change must not wait a day). */
+  let again: string | null = null;
+  const start = (trigger: string): Promise<SyncReport | null> => {
+    running = run(trigger).finally(() => {
+      running = null;
+      const next = again;
+      again = null;
+      if (next && !stopped) void start(next);
+      else void showNext().catch(() => {});
+    });
+    return running;
+  };
+
+  const tick = async () => {
+    const due = await dueAt();
+    current.nextAt = due === null ? null : new Date(due).toISOString();
+    if (due !== null && due <= clock().getTime() && !running && !stopped) void start('schedule');
+  };
+  const safeTick = () => void tick().catch((error) => logger.error({ err: error }, 'list refresh schedule check failed'));
 
   return {
     state: () => ({ ...current, last: current.last && { ...current.last } }),
     async runNow(trigger) {
-      if (running || stopped) return null;
-      running = run(trigger).finally(() => {
-        running = null;
-      });
-      return running;
+      if (stopped) return null;
+      if (running) {
+        again = trigger;
+        return null;
+      }
+      return start(trigger);
     },
     start(options = {}) {
       const first = setTimeout(() => {
-        tick();
-        timer = setInterval(tick, 60_000);
+        safeTick();
+        timer = setInterval(safeTick, 60_000);
         timer.unref();
       }, options.firstDelayMs ?? 30_000);
       first.unref();

@@ -38,14 +38,14 @@ export interface BuiltInList {
   url: string;
   /** Where it is in an offline mirror (`schoolgate lists sync --mirror DIR`), gzip allowed. */
   mirrorPath: string;
-  /** Whether a new install uses it (`block` lists only). */
+  /** Whether a new install uses it: a block list blocks, an allow list is read as known-good names. */
   enabledByDefault: boolean;
   /** Why it is off, ignored, or mapped as it is. */
   note?: string;
 }
 
 export interface BuiltInSource {
-  key: 'ut1' | 'blocklistproject' | 'shadowwhisperer' | 'sinfonietta';
+  key: 'ut1' | 'blocklistproject' | 'shadowwhisperer' | 'sinfonietta' | 'hipo';
   name: string;
   homepage: string;
   licence: string;
@@ -65,12 +65,13 @@ const ut1 = ([name, use, category, enabled, note]: Row): BuiltInList => ({
   format: 'plain',
   url: `${UT1_RAW}/${name}/domains`,
   mirrorPath: `ut1/${name}/domains.gz`,
-  enabledByDefault: use === 'block' && enabled,
+  enabledByDefault: use !== 'ignore' && enabled,
   ...(note ? { note } : {}),
 });
 
 const NOT_FILTERED = 'a topic schools do not filter by category';
-const WHITE = 'UT1 marks it white: known-good names, never blocked';
+const WHITE = 'UT1 marks it white: names it does not consider harmful; never blocked, and off as a known-good source (too broad to say teachers rely on it)';
+const KNOWN_GOOD = 'UT1 marks it white: known-good names, never blocked; checked by the over-blocking report';
 
 const UT1_LISTS: Row[] = [
   ['agressif', 'block', 'discrimination', true, 'racist, antisemitic and hate sites (UT1 describes it in French as inciting hatred)'],
@@ -84,7 +85,7 @@ const UT1_LISTS: Row[] = [
   ['blog', 'ignore', null, false, NOT_FILTERED],
   ['celebrity', 'ignore', null, false, NOT_FILTERED],
   ['chat', 'block', 'chat', true],
-  ['child', 'allow', null, false, WHITE],
+  ['child', 'allow', null, true, KNOWN_GOOD],
   ['cleaning', 'allow', null, false, WHITE],
   ['cooking', 'ignore', null, false, NOT_FILTERED],
   ['cryptojacking', 'block', 'malware', true, 'in-browser coin mining'],
@@ -96,7 +97,7 @@ const UT1_LISTS: Row[] = [
   ['download', 'allow', null, false, WHITE],
   ['drogue', 'block', 'drugs', true],
   ['dynamic-dns', 'block', 'vpn_proxy', false, 'dynamic DNS hosts: used to reach home servers and proxies, but also by legitimate services; off until a school chooses it'],
-  ['educational_games', 'allow', null, false, WHITE],
+  ['educational_games', 'allow', null, true, KNOWN_GOOD],
   ['examen_pix', 'ignore', null, false, 'UT1: DO NOT USE outside the French PIX exam'],
   ['exceptions_liste_bu', 'ignore', null, false, 'an exception list for French university libraries'],
   ['fakenews', 'ignore', null, false, 'misinformation: a judgement call better made per site than by list'],
@@ -108,8 +109,8 @@ const UT1_LISTS: Row[] = [
   ['hacking', 'block', 'malware', true],
   ['jobsearch', 'allow', null, false, WHITE],
   ['lingerie', 'block', 'adult_themes', true],
-  ['liste_blanche', 'allow', null, false, WHITE],
-  ['liste_bu', 'allow', null, false, 'French university library resources: known-good'],
+  ['liste_blanche', 'allow', null, true, KNOWN_GOOD],
+  ['liste_bu', 'allow', null, true, 'French university library resources: known-good'],
   ['malware', 'block', 'malware', true],
   ['manga', 'ignore', null, false, NOT_FILTERED],
   ['marketingware', 'block', 'advertising', true],
@@ -124,7 +125,7 @@ const UT1_LISTS: Row[] = [
   ['remote-control', 'block', 'remote_access', true],
   ['residential-proxies', 'block', 'vpn_proxy', true],
   ['sect', 'ignore', null, false, 'sects and cults: UT1 follows French definitions; schools decide per site'],
-  ['sexual_education', 'allow', null, false, 'sex-education sites that porn lists wrongly catch: known-good'],
+  ['sexual_education', 'allow', null, true, 'sex-education sites that porn lists wrongly catch: known-good'],
   ['shopping', 'block', 'shopping', true],
   ['shortener', 'allow', null, false, WHITE],
   ['social_networks', 'block', 'social_networks', true],
@@ -154,7 +155,7 @@ function bp(name: string, use: ListUse, category: CategoryKey | null, enabled: b
     format: 'hosts',
     url: `${BP}/${name}.txt`,
     mirrorPath: `blocklistproject/hosts/${name}.txt.gz`,
-    enabledByDefault: use === 'block' && enabled,
+    enabledByDefault: use !== 'ignore' && enabled,
     ...(note ? { note } : {}),
   };
   if (!otherFormats) return [base];
@@ -209,7 +210,7 @@ function sw(name: string, use: ListUse, category: CategoryKey | null, enabled: b
     format,
     url: `${SW_RAW}/${folder}/${name}`,
     mirrorPath: `shadowwhisperer/${folder}/${name}.gz`,
-    enabledByDefault: use === 'block' && enabled,
+    enabledByDefault: use !== 'ignore' && enabled,
     ...(note ? { note } : {}),
   };
 }
@@ -248,7 +249,7 @@ const SW_LISTS: BuiltInList[] = [
   sw('Wild_Microsoft', 'ignore', null, false, BREAKS),
   sw('Wild_Tracking', 'block', 'advertising', true),
   sw('Wild_Tunnel', 'block', 'vpn_proxy', true),
-  sw('Whitelist', 'allow', null, false, 'ShadowWhisperer’s own allow list'),
+  sw('Whitelist', 'allow', null, true, 'ShadowWhisperer’s own allow list'),
 ];
 
 const SINF_RAW = 'https://raw.githubusercontent.com/Sinfonietta/hostfiles/master';
@@ -298,6 +299,26 @@ export const BUILT_IN_SOURCES: readonly BuiltInSource[] = [
     attribution: 'Sinfonietta hostfiles, MIT licence, Copyright (c) 2016 Sinfonietta.',
     lists: [sinf('gambling', 'gambling'), sinf('pornography', 'pornography'), sinf('social', 'social_networks'), sinf('snuff', 'violence', 'gore')],
   },
+  {
+    key: 'hipo',
+    name: 'Hipo university domains',
+    homepage: 'https://github.com/Hipo/university-domains-list',
+    licence: 'MIT',
+    attribution: 'University Domains and Names Data List, Hipo (github.com/Hipo/university-domains-list), MIT licence.',
+    lists: [
+      {
+        id: 'hipo:universities',
+        name: 'world_universities_and_domains',
+        use: 'allow',
+        category: null,
+        format: 'domains-json',
+        url: 'https://raw.githubusercontent.com/Hipo/university-domains-list/master/world_universities_and_domains.json',
+        mirrorPath: 'known-good/hipo-world_universities_and_domains.json.gz',
+        enabledByDefault: true,
+        note: 'the web domains of universities worldwide: known-good, checked by the over-blocking report',
+      },
+    ],
+  },
 ];
 
 /** Every built-in list by id. */
@@ -305,7 +326,12 @@ export const BUILT_IN_LISTS: ReadonlyMap<string, BuiltInList & { source: BuiltIn
   BUILT_IN_SOURCES.flatMap((source) => source.lists.map((list) => [list.id, { ...list, source: source.key }] as const)),
 );
 
-/** The lists a sync brings in: every built-in block list that is on by default. */
-export function enabledLists(): BuiltInList[] {
-  return [...BUILT_IN_LISTS.values()].filter((l) => l.use === 'block' && l.enabledByDefault);
+/**
+ * The built-in lists a sync brings in: block lists (compiled into the
+ * catalog) and allow lists (kept as known-good names), each on by default
+ * unless `choices` (the school's switches, by list id) says otherwise.
+ * `ignore` lists never come in.
+ */
+export function enabledLists(choices: ReadonlyMap<string, boolean> = new Map()): BuiltInList[] {
+  return [...BUILT_IN_LISTS.values()].filter((l) => l.use !== 'ignore' && (choices.get(l.id) ?? l.enabledByDefault));
 }

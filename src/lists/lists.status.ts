@@ -33,6 +33,8 @@ export interface ListsHealth {
 /** The lists' health, re-read when `state.json` changes. */
 export interface ListsStatus {
   current(): ListsHealth;
+  /** What `state.json` says of each list (copy in service, last check, problem). */
+  states(): Record<string, ListState>;
   /**
    * Logs the illegal feed's level now and whenever it changes, and keeps a
    * system alert open for every list whose latest check had a problem
@@ -72,6 +74,7 @@ export function createListsStatus(options: { cacheDir: string; lists: Config['li
   };
   return {
     current,
+    states: read,
     watch(logger, alerts, everyMs = 5000) {
       let last: StatusLevel | null = null;
       let seen: Record<string, ListState> | null = null;

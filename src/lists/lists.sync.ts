@@ -82,6 +82,7 @@ export interface SyncReport {
 /** What a sync needs to know of a list: built-in lists, licensed feeds and a school's own lists all fit. */
 export interface SyncList {
   id: string;
+  /** The category a block list puts its names in; null for an allow list (known-good names: kept, never compiled). */
   category: CategoryKey | null;
   format: ListFormat;
 }
@@ -158,28 +159,67 @@ const sha256Of = (file: string) =>
       .on('error', reject);
   });
 
-/** Reads a candidate list: how many names and lines it has, or why it is not a list. */
-export async function checkListFile(file: string, list: Pick<SyncList, 'format'>): Promise<{ ok: true; names: number; lines: number; unused: number } | { ok: false; reason: string }> {
+/** What checking a list found: its counts, or why it is not a list. */
+export type ListCheck = { ok: true; names: number; lines: number; unused: number; samples: UnusedLine[] } | { ok: false; reason: string; samples: UnusedLine[] };
+
+/** A line that gave no name, and why (the first few are kept for a person to see). */
+export interface UnusedLine {
+  line: number;
+  text: string;
+  reason: string;
+}
+
+const SAMPLE_LINES = 20;
+
+/** Counts a list's names line by line and keeps the first unused lines; `result()` says whether it is a list at all. */
+function listChecker(format: ListFormat) {
   let names = 0;
   let unused = 0;
+  let lineNo = 0;
   let firstText: string | null = null;
+  const samples: UnusedLine[] = [];
+  return {
+    line(text: string) {
+      lineNo++;
+      if (firstText === null && text.trim() !== '') firstText = text.trim();
+      const parsed = parseListLine(format, text);
+      names += parsed.names.length;
+      if (parsed.names.length === 0 && parsed.problems.length) {
+        unused++;
+        if (samples.length < SAMPLE_LINES) samples.push({ line: lineNo, text: text.slice(0, 200), reason: parsed.problems[0].reason });
+      }
+    },
+    result(lines: number): ListCheck {
+      const first = firstText as string | null;
+      if (first !== null && /^<(!doctype|html|\?xml|head|body)/i.test(first)) return { ok: false, reason: 'it is a web page (HTML), not a list: the server sent an error page?', samples };
+      if (names === 0) return { ok: false, reason: `no usable line in ${lines} line(s)`, samples };
+      return { ok: true, names, lines, unused, samples };
+    },
+  };
+}
+
+/** Reads a candidate list file (plain or gzip): how many names and lines it has, or why it is not a list. */
+export async function checkListFile(file: string, list: Pick<SyncList, 'format'>): Promise<ListCheck> {
+  const checker = listChecker(list.format);
   let lines: number;
   try {
     lines = await readLines(file, (text) => {
-      if (text === null) return;
-      if (firstText === null && text.trim() !== '') firstText = text.trim();
-      const parsed = parseListLine(list.format, text);
-      names += parsed.names.length;
-      if (parsed.names.length === 0 && parsed.problems.length) unused++;
+      if (text !== null) checker.line(text);
     });
   } catch (error) {
     const message = (error as Error).message;
-    return { ok: false, reason: /incorrect header|unexpected end|invalid|Z_/i.test(message) ? `the file is not readable (corrupt or truncated gzip?): ${message}` : `the file cannot be read: ${message}` };
+    return { ok: false, reason: /incorrect header|unexpected end|invalid|Z_/i.test(message) ? `the file is not readable (corrupt or truncated gzip?): ${message}` : `the file cannot be read: ${message}`, samples: [] };
   }
-  const first = firstText as string | null;
-  if (first !== null && /^<(!doctype|html|\?xml|head|body)/i.test(first)) return { ok: false, reason: 'it is a web page (HTML), not a list: the server sent an error page?' };
-  if (names === 0) return { ok: false, reason: `no usable line in ${lines} line(s)` };
-  return { ok: true, names, lines, unused };
+  return checker.result(lines);
+}
+
+/** Checks a list held as text (an upload), as `checkListFile` checks a file. */
+export function checkListText(text: string, format: ListFormat): ListCheck {
+  const checker = listChecker(format);
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) checker.line(line);
+  return checker.result(lines.length);
 }
 
 /** Where the last good copy of a list is kept in `cacheDir`. */
@@ -279,17 +319,21 @@ export async function syncLists<L extends SyncList>(options: SyncOptions<L>): Pr
     results.push(result);
     options.onProgress?.({ phase: 'check', list: list.id, index, total: options.lists.length, result });
   }
+
+  // A list the sync was not asked about (switched off, removed) keeps its copy but not its problem: it is not in service.
+  const asked = new Set(options.lists.map((l) => l.id));
+  for (const state of Object.values(states)) if (!asked.has(state.id)) state.problem = null;
   const stateFile = path.join(options.cacheDir, 'state.json');
   await writeFile(`${stateFile}.tmp`, JSON.stringify(states, null, 2));
   await rename(`${stateFile}.tmp`, stateFile);
 
-  const compiled = options.lists.filter((list) => states[list.id]?.copy && existsSync(cacheFileOf(options.cacheDir, list)));
+  const compiled = options.lists.filter((list) => list.category !== null && states[list.id]?.copy && existsSync(cacheFileOf(options.cacheDir, list)));
   let build: BuildReport | null = null;
   if (compiled.length) {
     mkdirSync(path.dirname(options.catalogFile), { recursive: true });
     build = await buildCatalogInWorker(
       {
-        sources: compiled.map((list) => ({ name: list.id, category: list.category!, format: list.format, file: cacheFileOf(options.cacheDir, list) })),
+        sources: compiled.map((list) => ({ name: list.id, category: list.category as CategoryKey, format: list.format, file: cacheFileOf(options.cacheDir, list) })),
         outFile: options.catalogFile,
       },
       { onProgress: (step) => options.onProgress?.({ phase: 'compile', step }) },
