@@ -30,6 +30,10 @@ import { dohRoutes } from './filter/filter.routes.ts';
 import { registerFilterMetrics } from './filter/filter.metrics.ts';
 import { createListsRefresher, type ListsRefresher } from './lists/lists.refresh.ts';
 import { listsRoutes } from './lists/lists.routes.ts';
+import { createKnownGoodSites } from './lists/lists.known-good.ts';
+import { createOverblocking, type Overblocking } from './lists/lists.overblocking.ts';
+import { overblockingRoutes } from './lists/lists.overblocking.routes.ts';
+import { BUILT_IN_LISTS } from './lists/lists.sources.ts';
 import { createListChoices, type ListChoices } from './lists/lists.choices.ts';
 import { listChoicesRoutes } from './lists/lists.choices.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
@@ -71,6 +75,8 @@ export interface Schoolgate {
   listsRefresher: ListsRefresher;
   /** Which lists the install uses: switches on built-in lists, and the school's own lists. */
   listChoices: ListChoices;
+  /** The over-blocking report and the school's own known-good sites. */
+  overblocking: Overblocking;
   /** Problems with Schoolgate itself that admins must see. */
   alerts: SystemAlerts;
   /** Filter checks (the check log), the device check page and the daily self-test. */
@@ -133,6 +139,14 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
   const listChoices = createListChoices({ store, audit });
   const listsRefresher = createListsRefresher({ config, logger, alerts, selection: () => listChoices.selection() });
   registerListsMetrics(metrics.registry, listsStatus);
+  const overblocking = createOverblocking({
+    catalogFile: paths.catalog,
+    cacheDir: paths.lists,
+    policy,
+    sites: createKnownGoodSites({ store, audit }),
+    // Known-good names from the list sources: the built-in allow lists for now (the list choices will say which are enabled).
+    allowLists: async () => [...BUILT_IN_LISTS.values()].filter((l) => l.use === 'allow').map((l) => ({ id: l.id, label: `${l.source} ${l.name}`, format: l.format })),
+  });
   let stopWatchingLists: (() => void) | null = null;
 
   // Requests for any other host name were sent here by a blocked DNS answer: they get the block page.
@@ -166,7 +180,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
       await sql`select 1`.execute(store.db);
     },
     webDir: path.join(ROOT_DIR, 'web', 'dist'),
-    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), listChoicesRoutes({ choices: listChoices, status: listsStatus, refresher: listsRefresher }), alertsRoutes(alerts), checksRoutes(checks, { schoolName: async () => (await schools.list())[0]?.name ?? config.school.name }), blockPage.routes],
+    routes: [authRoutes(auth), peopleRoutes(people), auditRoutes(audit), policyRoutes(policy, unblockRequests), devicesRoutes(devices, { publicUrl: config.http.publicUrl }), dohRoutes(() => dns?.engine ?? null), listsRoutes({ status: listsStatus, refresher: listsRefresher, policy, catalogFile: paths.catalog }), listChoicesRoutes({ choices: listChoices, status: listsStatus, refresher: listsRefresher }), overblockingRoutes(overblocking), alertsRoutes(alerts), checksRoutes(checks, { schoolName: async () => (await schools.list())[0]?.name ?? config.school.name }), blockPage.routes],
   });
 
   return {
@@ -182,6 +196,7 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     listsStatus,
     listsRefresher,
     listChoices,
+    overblocking,
     alerts,
     checks,
     auth,

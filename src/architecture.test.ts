@@ -20,6 +20,7 @@ const OWNER: Record<string, string> = {
   filter_group_policies: 'policy', filter_entries: 'policy', filter_schedules: 'policy', school_calendar: 'policy',
   filter_exemptions: 'policy', filter_sanctions: 'policy', filter_settings: 'policy', filter_snapshot_state: 'policy', unblock_requests: 'policy',
   system_alerts: 'alerts',
+  known_good_sites: 'lists',
   list_choices: 'lists', own_lists: 'lists',
   devices: 'devices',
   filter_events: 'monitor',

@@ -34,6 +34,7 @@ import type {
 import type { SchoolsTable } from '../schools/schools.tables.ts';
 import type { CheckNameSettingsTable, CheckNamesTable, CheckResultsTable, CheckRunsTable } from '../checks/checks.tables.ts';
 import type { SystemAlertsTable } from '../alerts/alerts.tables.ts';
+import type { KnownGoodSitesTable } from '../lists/lists.tables.ts';
 import type { ListChoicesTable, OwnListsTable } from '../lists/lists.choices.tables.ts';
 
 export interface Database {
@@ -66,6 +67,7 @@ export interface Database {
   check_names: CheckNamesTable;
   check_name_settings: CheckNameSettingsTable;
   system_alerts: SystemAlertsTable;
+  known_good_sites: KnownGoodSitesTable;
   list_choices: ListChoicesTable;
   own_lists: OwnListsTable;
 }
