@@ -36,6 +36,7 @@ const HELP = `Usage: npm run bench -- [options]      (or: node bench/dns/run.ts 
                        (also SCHOOLGATE_CMD)
   --no-install         never run apt-get, even as root
   --keep               keep the scratch directory (configs, catalog, raw dnsperf output)
+  --no-lists           leave out the category-lists part that runs after the peers (bench/lists/run.ts)
 `;
 
 /** The run's settings, from flags and environment. */
@@ -59,6 +60,8 @@ interface Options {
   schoolgateCommand?: string;
   install: boolean;
   keep: boolean;
+  /** Run the lists part (bench/lists/run.ts) after the peers, into the same results folder. */
+  lists: boolean;
 }
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -69,7 +72,8 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options | undefine
     options: {
       quick: { type: 'boolean' }, peers: { type: 'string' }, names: { type: 'string' }, duration: { type: 'string' },
       reps: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' },
-      'schoolgate-cmd': { type: 'string' }, 'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'schoolgate-cmd': { type: 'string' }, 'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, 'no-lists': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
@@ -104,6 +108,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options | undefine
     schoolgateCommand: values['schoolgate-cmd'] ?? (env.SCHOOLGATE_CMD || undefined),
     install: values['no-install'] !== true,
     keep: values.keep === true,
+    lists: values['no-lists'] !== true,
   };
 }
 
@@ -461,7 +466,12 @@ async function main(): Promise<number> {
   fs.writeFileSync(path.join(resultsDir, 'summary.md'), summary);
   process.stdout.write(summary);
   log(`done in ${(results.wallS / 60).toFixed(1)} min: ${path.join(resultsDir, 'summary.md')}`);
-  return results.peers.some((p) => p.rounds.some((r) => r.error)) ? 1 : 0;
+  const code = results.peers.some((p) => p.rounds.some((r) => r.error)) ? 1 : 0;
+  if (!options.lists) return code;
+  // Issue 5's compile and swap figures, into the same folder (lists.md); it skips itself without ../shared/data.
+  log('== category lists: compile and swap (bench/lists/run.ts; --no-lists leaves it out)');
+  const lists = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bench', 'lists', 'run.ts'), ...(options.quick ? ['--quick'] : []), '--results-dir', resultsDir], { stdio: 'inherit' });
+  return code || (lists.status ?? 1);
 }
 
 /** The scratch directory to remove on the way out (unset with --keep). */

@@ -16,13 +16,13 @@ const [mirror, outFile] = process.argv.slice(2);
 if (!mirror || !outFile) throw new Error('usage: compile-all.ts MIRROR_DIR OUT_FILE');
 
 const sources = [];
-let notInMirror = 0;
+const notInMirror: string[] = [];
 for (const list of BUILT_IN_LISTS.values()) {
   if (list.use !== 'block' || !list.category) continue;
   const file = path.join(mirror, list.mirrorPath);
   const found = fs.existsSync(file) ? file : fs.existsSync(file.replace(/\.gz$/, '')) ? file.replace(/\.gz$/, '') : null;
   if (!found) {
-    notInMirror++;
+    notInMirror.push(list.id);
     continue;
   }
   sources.push({ name: list.id, category: list.category, format: list.format, file: found });

@@ -8,6 +8,8 @@ export interface CompileFigures {
   /** Lists compiled, and lists asked for but not in the mirror (the quick run reads one source). */
   lists: number;
   listsMissing: number;
+  /** Their ids. */
+  missing: string[];
   /** Lines read from every list file (decompressed). */
   lines: number;
   /** Names accepted, duplicates included. */
@@ -129,6 +131,8 @@ export function renderLists(r: ListsResults): string {
     row('bytes per name in memory', (x) => x.bytesPerName.toFixed(2)),
     row('why index on disk', (x) => `${mib(x.whyBytes)} MiB`),
   );
+  const missing = [...new Set(c.flatMap((x) => x.missing))];
+  if (missing.length && !r.quick) out.push('', `Not in the mirror, so not compiled: ${missing.join(', ')}.`);
   out.push('');
 
   const s = r.swap;

@@ -153,11 +153,12 @@ interface SyncJson {
   problems: { id: string; reason: string }[];
 }
 
-function compileFigures(label: string, run: Timed, build: NonNullable<SyncJson['build']>, lists: number, listsMissing: number): CompileFigures {
+function compileFigures(label: string, run: Timed, build: NonNullable<SyncJson['build']>, lists: number, missing: string[]): CompileFigures {
   return {
     label,
     lists,
-    listsMissing,
+    listsMissing: missing.length,
+    missing,
     lines: build.sources.reduce((sum, s) => sum + s.lines, 0),
     entriesRead: build.entriesRead,
     names: build.names,
@@ -268,8 +269,7 @@ async function main(): Promise<number> {
   // 1. The first sync: every list is checked, kept as a last good copy, and compiled.
   log(`compiling ${sources.join(', ')} from ${options.mirror} (schoolgate lists sync --mirror)`);
   const first = await sync(node, config, mirrorA, path.join(resultsDir, 'logs', 'lists-sync-1.log'));
-  const used = first.report.lists.filter((l) => l.status === 'updated' || l.status === 'unchanged').length;
-  results.compiles.push(compileFigures('lists sync, first (enabled lists)', first.run, first.report.build!, used, first.report.lists.length - used));
+  results.compiles.push(compileFigures('lists sync, first (enabled lists)', first.run, first.report.build!, first.report.build!.sources.length, first.report.problems.map((p) => p.id)));
   log(`first sync: ${first.report.build!.names} names in ${Math.round(first.run.wallMs)} ms, peak RSS ${Math.round(first.run.peakRssKb / 1024)} MiB`);
   save();
 
@@ -278,7 +278,7 @@ async function main(): Promise<number> {
     const allLog = path.join(resultsDir, 'logs', 'lists-compile-all.log');
     const all = await timed(node, [path.join(import.meta.dirname, 'compile-all.ts'), options.mirror, path.join(work, 'all', 'catalog.bin')], allLog);
     if (all.exitCode !== 0) throw new Error(`compile-all failed (exit code ${all.exitCode}); see ${allLog}`);
-    const report = JSON.parse(all.stdout) as NonNullable<SyncJson['build']> & { notInMirror: number };
+    const report = JSON.parse(all.stdout) as NonNullable<SyncJson['build']> & { notInMirror: string[] };
     results.compiles.push(compileFigures('every block list (enabled or not), build only', all, report, report.sources.length, report.notInMirror));
     log(`every block list: ${report.names} names in ${Math.round(all.wallMs)} ms`);
     save();
@@ -367,8 +367,7 @@ async function main(): Promise<number> {
     const swapQueries = load.window(swapFrom, swapTo);
     const sampledPeakKb = Math.max(0, ...swapSamples.map((s) => s.kb));
     const peakKb = peakReset ? Math.max(hwmAfter, sampledPeakKb) : sampledPeakKb;
-    const used2 = second.report.lists.filter((l) => l.status === 'updated' || l.status === 'unchanged').length;
-    results.compiles.push(compileFigures('lists sync, second (one list changed: the swap)', second.run, second.report.build!, used2, second.report.lists.length - used2));
+    results.compiles.push(compileFigures('lists sync, second (one list changed: the swap)', second.run, second.report.build!, second.report.build!.sources.length, second.report.problems.map((p) => p.id)));
     const swap: SwapFigures = {
       workers: DNS_WORKERS,
       processes: pids.length,
