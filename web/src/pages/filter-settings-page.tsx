@@ -133,8 +133,8 @@ function settingsChanges(s: SettingsView, d: Draft, groupName: (id: string | nul
     const after = (body.conditionalForwarders as { zone: string; servers: string[] }[]) ?? [];
     for (const f of after) {
       const old = s.conditionalForwarders.find((o) => o.zone === f.zone);
-      if (!old) out.push({ kind: 'add', text: `names under ${f.zone || '(no zone given)'} are sent to ${f.servers.join(', ') || '(no server given)'} instead of being filtered and looked up outside` });
-      else if (!sameList(old.servers, f.servers)) out.push({ kind: 'change', text: `names under ${f.zone} are sent to ${f.servers.join(', ')} (were ${old.servers.join(', ')})` });
+      if (!old) out.push({ kind: 'add', text: `names under ${f.zone || '(no zone given)'} are looked up on ${f.servers.join(', ') || '(no server given)'} instead of on the internet` });
+      else if (!sameList(old.servers, f.servers)) out.push({ kind: 'change', text: `names under ${f.zone} are looked up on ${f.servers.join(', ')} (were ${old.servers.join(', ')})` });
     }
     for (const o of s.conditionalForwarders) if (!after.some((f) => f.zone === o.zone)) out.push({ kind: 'remove', text: `the forwarding of names under ${o.zone} to ${o.servers.join(', ')}` });
   }
@@ -239,10 +239,17 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           When a device asks for a blocked site, the filter answers with an address of its choosing. Pointing blocked sites at the block page lets people see why
           and ask for an unblock; the other two answers only make the site fail.
         </p>
-        <SelectField label="Answer for blocked names" name="blockAnswer" value={draft.blockAnswer} onChange={(e) => set({ blockAnswer: e.target.value as BlockAnswer })} error={save.error}>
+        <SelectField
+          label="Answer for blocked names"
+          name="blockAnswer"
+          hint={`With this answer ${BLOCK_ANSWER_WORDS[draft.blockAnswer].effect}.`}
+          value={draft.blockAnswer}
+          onChange={(e) => set({ blockAnswer: e.target.value as BlockAnswer })}
+          error={save.error}
+        >
           {(Object.keys(BLOCK_ANSWER_WORDS) as BlockAnswer[]).map((k) => (
             <option key={k} value={k}>
-              {BLOCK_ANSWER_WORDS[k].label}: {BLOCK_ANSWER_WORDS[k].effect}
+              {BLOCK_ANSWER_WORDS[k].label}
             </option>
           ))}
         </SelectField>
@@ -395,7 +402,7 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
         />
         <h4>Conditional forwarders</h4>
         <p className="hint">
-          Names under a zone you list are sent to your own DNS servers instead of the internet, unfiltered: the school’s Active Directory domain (for example
+          Names under a zone you list are looked up on your own DNS servers instead of on the internet: the school’s Active Directory domain (for example
           school.local) or its reverse zone (10.in-addr.arpa), served by the domain controllers.
         </p>
         {draft.conditionalForwarders.map((f, i) => (
