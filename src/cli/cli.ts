@@ -7,6 +7,7 @@ import { auditCommands } from '../audit/audit.cli.ts';
 import { authCommands } from '../auth/auth.cli.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { listsCommands } from '../lists/lists.cli.ts';
+import { overblockingCommands } from '../lists/lists.overblocking.cli.ts';
 import { peopleCommands } from '../people/people.cli.ts';
 import { DomainError, formatIssues } from '../shared/errors.ts';
 import { storeCommands } from '../store/store.cli.ts';
@@ -16,7 +17,7 @@ import { filterServeCommand } from './filter-serve.ts';
 import { startCommand } from './start.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [startCommand, filterServeCommand, ...storeCommands, ...authCommands, ...peopleCommands, ...listsCommands, ...auditCommands];
+export const COMMANDS: Command[] = [startCommand, filterServeCommand, ...storeCommands, ...authCommands, ...peopleCommands, ...listsCommands, ...overblockingCommands, ...auditCommands];
 
 const GLOBAL_OPTIONS = {
   config: { type: 'string', short: 'c' },

@@ -6,6 +6,7 @@
  * folder is there.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -185,6 +186,32 @@ for (const d of DIALECTS) {
       assert.deepEqual([capped.groups[0].blocked, capped.groups[0].items.length, capped.groups[0].truncated], [3, 1, true]);
       const wrong = await rejectsWith(t.app.overblocking.report(schoolId, { group: 'Nobody' }), 'validation');
       assert.deepEqual(wrong.issues.map((i) => i.where), ['group']);
+    });
+
+    it('prints the report with `schoolgate lists overblocking`', { skip: d.name === 'sqlite' ? false : 'the command is run once, on the SQLite file' }, () => {
+      const dataDir = t.db.dataDir;
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [path.join(REPO, 'bin', 'schoolgate.js'), 'lists', 'overblocking', ...args], {
+          cwd: dataDir,
+          env: { PATH: process.env.PATH ?? '', HOME: dataDir, SCHOOLGATE_DATA_DIR: dataDir, SCHOOLGATE_LOG__LEVEL: 'silent' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+      const text = run(['--school', schoolId]);
+      assert.equal(text.status, 0, text.stdout + text.stderr);
+      assert.match(text.stdout, /^Pupils: 3 of 5 known-good names blocked$/m);
+      assert.match(text.stdout, /^Staff: 0 of 5 known-good names blocked$/m);
+      assert.match(text.stdout, /^ {2}kids-games\.example +games +category +ut1:games line 3 +\[known-good: ut1:child:1, ut1:liste_blanche:2\]$/m);
+      assert.match(text.stdout, /^ {2}www\.bookshop\.example +shopping +category +ut1:shopping line 1 \(bookshop\.example\)/m);
+      assert.match(text.stdout, /^ {2}www\.maths-site\.example +- +deny_entry +deny entry maths-site\.example +\[known-good: school\]$/m);
+      assert.match(text.stdout, /ut1:liste_bu +not synced yet/);
+      assert.match(text.stdout, /Not reported \(no policy of their own; ask with --group\): Visitors/);
+      const json = run(['--school', schoolId, '--group', 'Visitors', '--json']);
+      assert.equal(json.status, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout).groups.map((g: GroupOverblocking) => [g.name, g.ownPolicy, g.blocked]), [['Visitors', false, 0]]);
+      const wrong = run(['--school', schoolId, '--group', 'Nobody']);
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /No group "Nobody"/);
     });
 
     it('still checks deny entries when there is no catalog, and says so', async () => {
