@@ -191,7 +191,12 @@ describe('calendar, settings and test-names pages (browser, running filter)', { 
     await page.getByRole('button', { name: 'Back to editing' }).click();
     await ipv4.fill('127.0.0.1');
 
-    await page.getByLabel('Site to never block').fill('instagram.com');
+    // A site typed but not added is pointed out, not silently left out.
+    const site = page.getByLabel('Site to never block');
+    await site.fill('instagram.com');
+    await page.getByRole('button', { name: /^Review changes/ }).click();
+    await page.waitForFunction(() => document.querySelector('input[name="neverBlockNew"]')?.getAttribute('aria-invalid') === 'true');
+    assert.match(await errorBeside(page, site), /Add to the list/);
     await page.getByRole('button', { name: 'Add to the list' }).click();
     await page.getByRole('button', { name: 'Review changes (1)' }).click();
     assert.match(await page.locator('.diff-list li').innerText(), /Add:\s*instagram\.com \(and every name under it\) to the never-block list/);

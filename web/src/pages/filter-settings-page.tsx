@@ -6,7 +6,7 @@
  * settings that changed are sent (the API keeps the rest as they are).
  */
 import { type ReactNode, useEffect, useId, useState } from 'react';
-import { api } from '../api.ts';
+import { ApiError, api } from '../api.ts';
 import { CheckboxField, FormError, Loading, Notice, SelectField, TextField, formatDateTime, issuesFor, useApiGet, useSave } from '../components.tsx';
 import { type Change, FilterNav, ReviewFirstForm, describeDomain, useFilterGroups, useReview } from '../filter/filter-common.tsx';
 import { usePageTitle } from '../router.tsx';
@@ -232,7 +232,7 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
 
   const fields = (
     <>
-      <FormError error={review.reviewing ? null : save.error} fields={FIELDS} />
+      <FormError error={review.reviewing ? null : save.error} fields={[...FIELDS, 'neverBlockNew']} />
       <section aria-labelledby="set-answer">
         <h3 id="set-answer">How a blocked name is answered</h3>
         <p className="hint">
@@ -325,7 +325,7 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           <p>None yet.</p>
         )}
         <div className="filters">
-            <TextField label="Site to never block" name="neverBlockNew" hint="For example vle.school.example, or =www.example.com for that name only." value={newEntry} onChange={(e) => setNewEntry(e.target.value)} spellCheck={false} autoCapitalize="none" />
+            <TextField label="Site to never block" name="neverBlockNew" hint="For example vle.school.example, or =www.example.com for that name only." value={newEntry} onChange={(e) => setNewEntry(e.target.value)} error={save.error} spellCheck={false} autoCapitalize="none" />
             <button
               type="button"
               className="secondary small"
@@ -333,6 +333,7 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
               onClick={() => {
                 set({ added: [...draft.added, { entry: newEntry.trim().toLowerCase(), reason: null }] });
                 setNewEntry('');
+                save.setError(null);
               }}
             >
               Add to the list
@@ -469,7 +470,13 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
       review={review}
       save={save}
       reviewLabel={`Review changes${changes.length ? ` (${changes.length})` : ''}`}
-      canReview={changes.length > 0}
+      canReview={changes.length > 0 || Boolean(newEntry.trim())}
+      check={() => {
+        // A site typed but not added would silently be left out of the change.
+        if (!newEntry.trim()) return true;
+        save.setError(new ApiError(400, 'invalid', 'A site to never block is typed but not added.', [{ where: 'neverBlockNew', message: `press “Add to the list” to add ${newEntry.trim()}, or clear the box` }]));
+        return false;
+      }}
       onCancel={changes.length ? () => {
         setDraftState(draftOf(saved));
         save.setError(null);
