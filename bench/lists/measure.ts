@@ -86,6 +86,8 @@ export function timed(command: string, args: string[], log: string, env: NodeJS.
 
 /** RSS of a process tree sampled at a fixed interval. */
 export interface RssSampler {
+  /** The samples so far. */
+  peek(): { at: number; kb: number }[];
   stop(): { at: number; kb: number }[];
 }
 
@@ -103,6 +105,7 @@ export function sampleRss(pid: number, everyMs: number): RssSampler {
     samples.push({ at: now, kb: memoryKb(pids, 'VmRSS') });
   }, everyMs);
   return {
+    peek: () => samples,
     stop() {
       clearInterval(timer);
       return samples;

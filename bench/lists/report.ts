@@ -47,7 +47,24 @@ export interface QueryWindow {
   longestGapMs: number;
 }
 
-/** The running filter across a catalog swap. */
+/** One catalog swap. */
+export interface SwapRound {
+  /** The sync that made the new catalog, spawn to exit. */
+  syncWallMs: number;
+  names: number;
+  /** When the new catalog file was renamed into place, from the start of the sync. */
+  renameAfterSyncStartMs: number | null;
+  /** Rename to the first answer that blocks the new name (asked every 5 ms; it had been answered, and cached, as allowed). */
+  blockedAfterRenameMs: number | null;
+  /** The same for a new subdomain of it each time (no cache can hold it). */
+  subdomainBlockedAfterRenameMs: number | null;
+  /** VmRSS at the start of the sync, its highest sample in this swap, and at the end (the gap after the block). */
+  rssBeforeKb: number;
+  peakKb: number;
+  rssEndKb: number;
+}
+
+/** The running filter across catalog swaps. */
 export interface SwapFigures {
   workers: number | null;
   processes: number;
@@ -64,20 +81,19 @@ export interface SwapFigures {
   peakFrom: string;
   sampledPeakKb: number;
   samples: number;
-  /** VmRSS at the end of the swap window (settleMs after the new catalog blocked). */
+  /** VmRSS at the end (settleMs after the last new catalog blocked). */
   rssAfterKb: number;
   settleMs: number;
+  /** Wait between a swap's block and the next sync. */
+  gapMs: number;
+  /** Peak over every swap ÷ steady. */
   ratio: number;
-  syncWallMs: number;
-  /** When the new catalog file was renamed into place, from the start of the second sync. */
-  renameAfterSyncStartMs: number | null;
-  /** Rename to the first answer that blocks the fresh name (asked every 5 ms; the name had been answered, and cached, as allowed). */
+  swaps: SwapRound[];
+  /** Median over the swaps of rename → first blocking answer (null when one never blocked). */
   blockedAfterRenameMs: number | null;
-  /** The same for a new subdomain of it each time (no cache can hold it). */
-  subdomainBlockedAfterRenameMs: number | null;
   probeTimeoutMs: number;
   steadyQueries: QueryWindow;
-  /** From the start of the second sync to settleMs after both probes were blocked. */
+  /** From the start of the first swap's sync to settleMs after the last one blocked. */
   swapQueries: QueryWindow;
   swapWindowMs: number;
 }
@@ -136,7 +152,7 @@ export function renderLists(r: ListsResults): string {
   out.push('');
 
   const s = r.swap;
-  out.push('### The running filter across a catalog swap', '');
+  out.push('### The running filter across catalog swaps', '');
   if (!s) {
     out.push('Not measured (the run stopped before it).', '');
     return out.join('\n') + '\n';
@@ -148,21 +164,24 @@ export function renderLists(r: ListsResults): string {
     `| filter | \`schoolgate start --demo\`, ${s.workers ?? '?'} DNS worker threads, ${s.processes} process(es); first answer ${seconds(s.startupMs)} s after spawn (first start: migrations, demo school) |`,
     `| answer check before | ${s.answerCheck.blockedRight}/${s.answerCheck.of} listed names blocked, ${s.answerCheck.allowedRight}/${s.answerCheck.of} others answered by the upstream |`,
     `| steady RSS (median, last ${Math.round(s.steadyS / 2)} s of ${s.steadyS} s at ${s.rate} queries/s) | **${mibKb(s.steadyRssKb)} MiB** |`,
-    `| peak RSS during the swap | **${mibKb(s.peakRssKb)} MiB** (${s.peakFrom}; sampled peak ${mibKb(s.sampledPeakKb)} MiB over ${int(s.samples)} samples) |`,
+    `| peak RSS over ${s.swaps.length} swap(s) | **${mibKb(s.peakRssKb)} MiB** (${s.peakFrom}; sampled peak ${mibKb(s.sampledPeakKb)} MiB over ${int(s.samples)} samples) |`,
     `| peak ÷ steady (target < ${SWAP_RSS_TARGET}×) | **${s.ratio.toFixed(2)}× — ${verdict}** |`,
-    `| RSS ${seconds(s.settleMs)} s after the new catalog blocked | ${mibKb(s.rssAfterKb)} MiB |`,
-    `| VmHWM before the swap (start-up included) | ${mibKb(s.hwmBeforeKb)} MiB |`,
-    `| second sync (one list changed), wall | ${seconds(s.syncWallMs)} s; catalog renamed into place ${s.renameAfterSyncStartMs === null ? 'unseen' : `${seconds(s.renameAfterSyncStartMs)} s`} after it started |`,
-    `| rename → first answer blocking the new name | **${ms(s.blockedAfterRenameMs)} ms** (asked every 5 ms; it had been answered and cached as allowed before) |`,
-    `| rename → first answer blocking a new subdomain of it | ${ms(s.subdomainBlockedAfterRenameMs)} ms |`,
+    `| RSS ${seconds(s.settleMs)} s after the last swap blocked | ${mibKb(s.rssAfterKb)} MiB |`,
+    `| VmHWM before the swaps (start-up included) | ${mibKb(s.hwmBeforeKb)} MiB |`,
+    `| rename → first answer blocking the new name, median | **${ms(s.blockedAfterRenameMs)} ms** (each swap below) |`,
     `| queries in the steady state | ${q(s.steadyQueries)} |`,
-    `| queries during the swap (${seconds(s.swapWindowMs)} s: second sync start → ${seconds(s.settleMs)} s after the block) | **${q(s.swapQueries)}**; longest stretch unanswered ${Math.round(s.swapQueries.longestGapMs)} ms |`,
+    `| queries during the swaps (${seconds(s.swapWindowMs)} s: first sync start → ${seconds(s.settleMs)} s after the last block) | **${q(s.swapQueries)}**; longest stretch unanswered ${Math.round(s.swapQueries.longestGapMs)} ms |`,
   );
   out.push('');
+  out.push('| swap | sync wall s | renamed after s | rename → new name blocked ms | → new subdomain blocked ms | RSS before MiB | peak MiB | RSS at end MiB |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+  s.swaps.forEach((w, i) => {
+    out.push(`| ${i + 1} | ${seconds(w.syncWallMs)} | ${w.renameAfterSyncStartMs === null ? 'unseen' : seconds(w.renameAfterSyncStartMs)} | ${ms(w.blockedAfterRenameMs)} | ${ms(w.subdomainBlockedAfterRenameMs)} | ${mibKb(w.rssBeforeKb)} | ${mibKb(w.peakKb)} | ${mibKb(w.rssEndKb)} |`);
+  });
+  out.push('', `The new name is asked every 5 ms (it had been answered, and cached, as allowed before); "RSS at end" is ${seconds(s.gapMs)} s after the block (${seconds(s.settleMs)} s after the last).`, '');
   out.push('How to read it: the compile figures come from `schoolgate lists sync --mirror … --json` (its build report) and GNU time around the whole command; ' +
-    'the compile runs in a worker thread of that process, so its peak RSS is the compile\'s. The swap is done as in service: a second sync, in its own process, writes the new catalog ' +
+    'the compile runs in a worker thread of that process, so its peak RSS is the compile\'s. Each swap is done as in service: a sync, in its own process, writes the new catalog ' +
     'beside the old one and renames it into place; the running app notices within its 3-second poll, loads the file on its main thread and hands it to the DNS workers, which keep answering. ' +
-    'The time from the rename is therefore mostly the wait for the next poll (0–3 s). RSS is the app\'s whole process (web app, database, both DNS workers), and the second sync\'s own memory is not in it. ' +
+    'The time from the rename is therefore mostly the wait for the next poll (0–3 s). RSS is the app\'s whole process (web app, database, both DNS workers); the syncs\' own memory is not in it. ' +
     'A refresh the app runs itself (`lists.refreshHours`) compiles in a worker thread of the app, so its peak adds the compile\'s (above) and is not measured here.');
   out.push('');
   return out.join('\n') + '\n';

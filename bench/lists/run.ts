@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { killAllNow, memoryKb, processTree, start, stop } from '../dns/processes.ts';
 import { killTimedNow, resetPeakRss, sampleRss, timed, type Timed } from './measure.ts';
-import { type CompileFigures, type ListsResults, renderLists, type SwapFigures } from './report.ts';
+import { type CompileFigures, type ListsResults, renderLists, type SwapFigures, type SwapRound } from './report.ts';
 import { allows, blocks, DnsClient, probeUntilBlocked, startLoad } from './traffic.ts';
 
 const HELP = `Usage: npm run bench:lists -- [options]     (or: node bench/lists/run.ts [options])
@@ -31,6 +31,7 @@ const HELP = `Usage: npm run bench:lists -- [options]     (or: node bench/lists/
   --results-dir DIR    write lists.md and lists.json into this folder (default bench/results/<UTC stamp>)
   --steady S           seconds of queries before the swap (default 20; quick 4)
   --rate N             queries a second during the steady state and the swap (default 500; quick 300)
+  --swaps N            catalog swaps in a row, each with one more name (default 3; quick 1)
   --keep               keep the scratch directory (data dir, catalogs, config)
 `;
 
@@ -48,6 +49,7 @@ interface Options {
   resultsDir: string;
   steadyS: number;
   rate: number;
+  swaps: number;
   keep: boolean;
 }
 
@@ -56,7 +58,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options | undefine
     args: argv,
     options: {
       quick: { type: 'boolean' }, mirror: { type: 'string' }, 'results-dir': { type: 'string' }, steady: { type: 'string' },
-      rate: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      rate: { type: 'string' }, swaps: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
@@ -74,6 +76,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options | undefine
     resultsDir: path.resolve(values['results-dir'] ?? path.join(REPO_ROOT, 'bench', 'results', stamp)),
     steadyS: number('steady', values.steady, quick ? 4 : 20),
     rate: number('rate', values.rate, quick ? 300 : 500),
+    swaps: number('swaps', values.swaps, quick ? 1 : 3),
     keep: values.keep === true,
   };
 }
@@ -227,11 +230,18 @@ async function main(): Promise<number> {
 
   // Sources: every one in the mirror, or sinfonietta alone (4 lists, about 67,000 names) in the quick run.
   const sources = options.quick ? ['sinfonietta'] : ['ut1', 'blocklistproject', 'shadowwhisperer', 'sinfonietta'].filter((s) => fs.existsSync(path.join(options.mirror, s)));
-  const fresh = `sg-bench-${randomBytes(5).toString('hex')}.example`;
+  // One fresh made-up name per swap, each in its own copy of the extra list (so every swap changes the catalog).
+  const run = randomBytes(4).toString('hex');
+  const freshNames = Array.from({ length: options.swaps }, (_, k) => `sg-bench-${run}-${k + 1}.example`);
   const mirrorA = path.join(work, 'mirror-a');
-  const mirrorB = path.join(work, 'mirror-b');
   linkMirror(options.mirror, mirrorA, sources, null);
-  linkMirror(options.mirror, mirrorB, sources, fresh);
+  const mirrorsB = freshNames.map((name, k) => {
+    const dir = path.join(work, `mirror-b${k + 1}`);
+    linkMirror(options.mirror, dir, sources, name);
+    return dir;
+  });
+  const settleMs = options.quick ? 2000 : 8000;
+  const gapMs = 3000;
 
   const taken = new Set<number>();
   const [httpPort, dnsPort, upstreamPort] = [await freePort(15400, taken), await freePort(15400, taken), await freePort(15400, taken)];
@@ -319,8 +329,10 @@ async function main(): Promise<number> {
       const reply = await client.ask(name);
       if (reply && allows(reply)) allowedRight++;
     }
-    const freshBefore = await client.ask(fresh);
-    if (!freshBefore || !allows(freshBefore)) throw new Error(`${fresh} is not let through before the swap (${JSON.stringify(freshBefore)}): the bench's set-up is wrong`);
+    for (const name of freshNames) {
+      const before = await client.ask(name);
+      if (!before || !allows(before)) throw new Error(`${name} is not let through before the swap (${JSON.stringify(before)}): the bench's set-up is wrong`);
+    }
 
     // 4. Steady state.
     const load = startLoad(client, mix, options.rate);
@@ -333,41 +345,59 @@ async function main(): Promise<number> {
     const pids = processTree(appPid);
     const hwmBefore = memoryKb(pids, 'VmHWM');
     const peakReset = resetPeakRss(pids);
-    log(`steady RSS ${(steadyKb / 1024).toFixed(1)} MiB (${pids.length} process(es)); swapping to a catalog with ${fresh} in ${EXTRA_LIST}`);
+    log(`steady RSS ${(steadyKb / 1024).toFixed(1)} MiB (${pids.length} process(es)); ${options.swaps} swap(s), each to a catalog with one more made-up name in ${EXTRA_LIST}`);
 
-    // 5. The swap: a second sync writes the new catalog beside the old one and renames it into place; the app's
-    // watcher (every 3 s) loads it off the serving path and hands it to the DNS workers.
+    // 5. The swaps: each time a sync (in its own process) writes a new catalog beside the old one and renames it into
+    // place; the app's watcher (every 3 s) loads it off the serving path and hands it to the DNS workers.
     const catalogFile = path.join(dataDir, 'catalog', 'catalog.bin');
-    const inodeBefore = fs.statSync(catalogFile).ino;
-    let renamedAt: number | null = null;
-    const watcher = setInterval(() => {
-      try {
-        if (renamedAt === null && fs.statSync(catalogFile).ino !== inodeBefore) renamedAt = performance.now();
-      } catch {
-        // between unlink and rename (rename is atomic, so never)
-      }
-    }, 2);
     const swapSampler = sampleRss(appPid, 5);
     const swapFrom = performance.now();
     const timeoutMs = 60_000;
-    const exact = probeUntilBlocked(client, () => fresh, 5, timeoutMs);
-    const below = probeUntilBlocked(client, (n) => `p${n}.${fresh}`, 5, timeoutMs);
-    const second = await sync(node, config, mirrorB, path.join(resultsDir, 'logs', 'lists-sync-2.log'));
-    const [exactAt, belowAt] = await Promise.all([exact.blockedAt, below.blockedAt]);
-    clearInterval(watcher);
-    const settleMs = options.quick ? 2000 : 8000;
-    await sleep(settleMs); // the old catalog is let go and garbage collected in this time, or not
+    const swaps: SwapRound[] = [];
+    for (const [k, name] of freshNames.entries()) {
+      const inodeBefore = fs.statSync(catalogFile).ino;
+      let renamedAt: number | null = null;
+      const watcher = setInterval(() => {
+        try {
+          if (renamedAt === null && fs.statSync(catalogFile).ino !== inodeBefore) renamedAt = performance.now();
+        } catch {
+          // rename is atomic: the file is always there
+        }
+      }, 2);
+      const from = performance.now();
+      const exact = probeUntilBlocked(client, () => name, 5, timeoutMs);
+      const below = probeUntilBlocked(client, (n) => `p${n}.${name}`, 5, timeoutMs);
+      const next = await sync(node, config, mirrorsB[k], path.join(resultsDir, 'logs', `lists-sync-${k + 2}.log`));
+      const [exactAt, belowAt] = await Promise.all([exact.blockedAt, below.blockedAt]);
+      clearInterval(watcher);
+      // Until the next swap (or the end): the old catalog is let go, and garbage collected in this time or not.
+      await sleep(k === freshNames.length - 1 ? settleMs : gapMs);
+      const to = performance.now();
+      const window = swapSampler.peek().filter((x) => x.at >= from && x.at <= to);
+      if (k === 0) results.compiles.push(compileFigures('lists sync, second (one list changed: the swap)', next.run, next.report.build!, next.report.build!.sources.length, next.report.problems.map((p) => p.id)));
+      swaps.push({
+        syncWallMs: next.run.wallMs,
+        names: next.report.build!.names,
+        renameAfterSyncStartMs: renamedAt === null ? null : renamedAt - from,
+        blockedAfterRenameMs: exactAt === null || renamedAt === null ? null : exactAt - renamedAt,
+        subdomainBlockedAfterRenameMs: belowAt === null || renamedAt === null ? null : belowAt - renamedAt,
+        rssBeforeKb: window.length ? window[0].kb : 0,
+        peakKb: Math.max(0, ...window.map((x) => x.kb)),
+        rssEndKb: window.length ? window[window.length - 1].kb : 0,
+      });
+      const last = swaps[swaps.length - 1];
+      log(`swap ${k + 1}/${freshNames.length}: ${name} blocked ${last.blockedAfterRenameMs === null ? 'never' : `${Math.round(last.blockedAfterRenameMs)} ms`} after the rename; RSS peak ${(last.peakKb / 1024).toFixed(1)} MiB, ${(last.rssEndKb / 1024).toFixed(1)} MiB at the end`);
+    }
     const swapTo = performance.now();
     const swapSamples = swapSampler.stop();
     const hwmAfter = memoryKb(processTree(appPid), 'VmHWM');
-    const rssAfterKb = swapSamples.length ? swapSamples[swapSamples.length - 1].kb : memoryKb(processTree(appPid), 'VmRSS');
     await sleep(1100); // queries sent at the end have had their chance to be answered
     load.stop();
     const steadyQueries = load.window(steadyFrom, steadyTo);
     const swapQueries = load.window(swapFrom, swapTo);
-    const sampledPeakKb = Math.max(0, ...swapSamples.map((s) => s.kb));
+    const sampledPeakKb = Math.max(0, ...swapSamples.map((x) => x.kb));
     const peakKb = peakReset ? Math.max(hwmAfter, sampledPeakKb) : sampledPeakKb;
-    results.compiles.push(compileFigures('lists sync, second (one list changed: the swap)', second.run, second.report.build!, second.report.build!.sources.length, second.report.problems.map((p) => p.id)));
+    const blockedTimes = swaps.map((x) => x.blockedAfterRenameMs).filter((x): x is number => x !== null).sort((a, b) => a - b);
     const swap: SwapFigures = {
       workers: DNS_WORKERS,
       processes: pids.length,
@@ -378,23 +408,22 @@ async function main(): Promise<number> {
       steadyRssKb: steadyKb,
       hwmBeforeKb: hwmBefore,
       peakRssKb: peakKb,
-      peakFrom: peakReset ? 'VmHWM reset before the swap (clear_refs), and VmRSS every 5 ms' : 'VmRSS every 5 ms',
+      peakFrom: peakReset ? 'VmHWM reset before the first swap (clear_refs), and VmRSS every 5 ms' : 'VmRSS every 5 ms',
       sampledPeakKb,
       samples: swapSamples.length,
-      rssAfterKb,
+      rssAfterKb: swapSamples.length ? swapSamples[swapSamples.length - 1].kb : memoryKb(processTree(appPid), 'VmRSS'),
       settleMs,
+      gapMs,
       ratio: peakKb / steadyKb,
-      syncWallMs: second.run.wallMs,
-      renameAfterSyncStartMs: renamedAt === null ? null : renamedAt - swapFrom,
-      blockedAfterRenameMs: exactAt === null || renamedAt === null ? null : exactAt - renamedAt,
-      subdomainBlockedAfterRenameMs: belowAt === null || renamedAt === null ? null : belowAt - renamedAt,
+      swaps,
+      blockedAfterRenameMs: blockedTimes.length === swaps.length ? blockedTimes[Math.floor(blockedTimes.length / 2)] : null,
       probeTimeoutMs: timeoutMs,
       steadyQueries,
       swapQueries,
       swapWindowMs: swapTo - swapFrom,
     };
     results.swap = swap;
-    log(`swap: peak ${(peakKb / 1024).toFixed(1)} MiB = ${swap.ratio.toFixed(2)}x steady; blocked ${swap.blockedAfterRenameMs === null ? 'never' : `${Math.round(swap.blockedAfterRenameMs)} ms`} after the rename; ${swapQueries.unanswered} of ${swapQueries.sent} queries unanswered`);
+    log(`swaps: peak ${(peakKb / 1024).toFixed(1)} MiB = ${swap.ratio.toFixed(2)}x steady; ${swapQueries.unanswered} of ${swapQueries.sent} queries unanswered`);
   } finally {
     client?.close();
     if (app) await stop(app);
