@@ -6,7 +6,7 @@
  */
 import type { Command } from '../cli/command.ts';
 import { invalid } from '../shared/errors.ts';
-import type { BlockedName, OverblockingReport } from './lists.overblocking.ts';
+import { type BlockedName, NOT_SYNCED, type OverblockingReport } from './lists.overblocking.ts';
 
 const number = (n: number) => n.toLocaleString('en-GB');
 
@@ -27,10 +27,13 @@ export function reportLines(report: OverblockingReport): string[] {
   const withCopy = report.sources.filter((s) => s.copy);
   lines.push(`Over-blocking report, ${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC: ${number(report.names)} known-good names from ${withCopy.length} source(s), against a catalog of ${number(report.catalog.names)} names`);
   if (report.catalog.problem) lines.push(`  note: ${report.catalog.problem}`);
+  const notSynced = report.sources.filter((s) => s.note === NOT_SYNCED);
   for (const s of report.sources) {
+    if (s.note === NOT_SYNCED) continue;
     if (!s.copy || (s.kind === 'school' && s.names === 0)) lines.push(`  ${s.id.padEnd(28)} ${s.note ?? 'nothing read'}`);
     else lines.push(`  ${s.id.padEnd(28)} ${number(s.names).padStart(7)} names${s.unused ? `, ${number(s.unused)} line(s) not used` : ''}${s.note ? ` (${s.note})` : ''}`);
   }
+  if (notSynced.length) lines.push(`  not synced yet (no copy to read): ${notSynced.map((s) => s.id).join(', ')}`);
   for (const g of report.groups) {
     lines.push('');
     lines.push(`${g.name}: ${number(g.blocked)} of ${number(g.checked)} known-good names blocked${g.ownPolicy ? '' : ' (the group has no policy of its own: the defaults)'}`);

@@ -129,7 +129,8 @@ export interface OverblockingReport {
   durationMs: number;
 }
 
-const NOT_SYNCED = 'not synced yet: no copy of this list has been brought in (it is checked once the lists sync brings it in)';
+/** The note of an allow list with no copy yet. */
+export const NOT_SYNCED = 'not synced yet: no copy has been brought in';
 
 /** Reads every known-good source into one map of name → where it came from. */
 async function readKnownGood(deps: OverblockingDeps, schoolId: string): Promise<{ names: Map<string, KnownGoodOrigin[]>; sources: KnownGoodSourceReport[] }> {

@@ -16,6 +16,7 @@ import { HomePage } from './pages/home-page.tsx';
 import { ImportPage } from './pages/import-page.tsx';
 import { ListsPage } from './pages/lists-page.tsx';
 import { NetworksPage } from './pages/networks-page.tsx';
+import { OverblockingPage } from './pages/overblocking-page.tsx';
 import { PeoplePage } from './pages/people-page.tsx';
 import { PersonPage } from './pages/person-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
@@ -102,6 +103,7 @@ const NAV: { href: string; label: string; permission: string }[] = [
   { href: '/networks', label: 'Networks', permission: 'networks.read' },
   { href: '/filter', label: 'Filtering', permission: 'filter.policy.read' },
   { href: '/lists', label: 'Lists', permission: 'filter.policy.read' },
+  { href: '/overblocking', label: 'Over-blocking', permission: 'filter.policy.read' },
   { href: '/unblock-requests', label: 'Unblock requests', permission: 'filter.policy.read' },
   { href: '/accounts', label: 'Users & roles', permission: 'accounts.read' },
   { href: '/checks', label: 'Filter checks', permission: 'filter.policy.read' },
@@ -197,6 +199,8 @@ function Route({ segments, me, can }: { segments: string[]; me: Me; can: (p: str
       return needs('filter.policy.read', <FilterSection sub={id} canWrite={can('filter.policy.write')} can={can} />);
     case 'lists':
       return needs('filter.policy.read', <ListsPage canWrite={can('filter.policy.write')} />);
+    case 'overblocking':
+      return needs('filter.policy.read', <OverblockingPage canWrite={can('filter.policy.write')} />);
     case 'accounts':
       return needs('accounts.read', <AccountsPage canWrite={can('accounts.write')} me={me} />);
     case 'checks':
