@@ -23,7 +23,7 @@ import { dataPaths } from '../config/config.ts';
 import { feedCandidate, type FeedList, feedLists } from './lists.feeds.ts';
 import { type ListSelection, type OwnSyncList, uploadCandidate } from './lists.choices.ts';
 import { type BuiltInList, enabledLists } from './lists.sources.ts';
-import { type ListState, mirrorCandidate, readListStates, type SyncProgress, type SyncReport, syncLists, urlCandidate } from './lists.sync.ts';
+import { keepCandidate, type ListState, mirrorCandidate, readListStates, type SyncProgress, type SyncReport, syncLists, urlCandidate } from './lists.sync.ts';
 
 const builtInFromUrl = urlCandidate<BuiltInList>({ urlOf: (list) => list.url });
 const ownFromUrl = urlCandidate<OwnSyncList>({ urlOf: (list) => list.url as string });
@@ -92,7 +92,8 @@ async function withSyncLock<T>(cacheDir: string, run: () => Promise<T>): Promise
  * from their URLs, the school's own lists (from their URL or the store), and
  * every enabled built-in list from `mirror` (when given) or its source's URL.
  * `remember`: keep where the built-in lists came from for the app's refresh.
- * `feedsOnly`: leave the built-in lists out (not set up on this install).
+ * `feedsOnly`: do not look for new versions of the built-in lists (not set
+ * up on this install); the copies they have stay in the catalog.
  */
 export async function syncConfiguredLists(
   config: Config,
@@ -102,11 +103,12 @@ export async function syncConfiguredLists(
   mkdirSync(paths.lists, { recursive: true });
   const mirror = options.mirror ?? null;
   const selection = options.selection ?? DEFAULT_SELECTION;
-  const builtIn = mirror ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
+  // Built-in lists not set up are not looked for, but any copies they have are still compiled.
+  const builtIn = options.feedsOnly ? keepCandidate : mirror ? mirrorCandidate(path.resolve(mirror)) : builtInFromUrl;
   const upload = uploadCandidate(selection);
   return withSyncLock(paths.lists, async () => {
     const report = await syncLists<BuiltInList | FeedList | OwnSyncList>({
-      lists: [...feedLists(config.lists.illegalFeeds), ...(options.feedsOnly ? [] : selection.builtIn), ...selection.own],
+      lists: [...feedLists(config.lists.illegalFeeds), ...selection.builtIn, ...selection.own],
       candidate: (list, last, scratch) => {
         if ('feed' in list) return feedCandidate(list, last, scratch);
         if ('own' in list) return list.url ? ownFromUrl(list, last, scratch) : upload(list, last, scratch);

@@ -90,6 +90,8 @@ export interface SyncList {
 /** Where a list's new version is: a file to check, the same as before, or nothing (and why). */
 export type Candidate =
   | { kind: 'file'; file: string; from: string; etag?: string | null; lastModified?: string | null }
+  /** Not looked for this time: the copy in service (if any) stays, with no check recorded. */
+  | { kind: 'keep' }
   | { kind: 'not-modified'; from: string }
   | { kind: 'unavailable'; from: string | null; reason: string; missing: boolean };
 
@@ -111,6 +113,9 @@ export interface SyncOptions<L extends SyncList = SyncList> {
 }
 
 export type SyncProgress = { phase: 'check'; list: string; index: number; total: number; result: ListResult } | { phase: 'compile'; step: BuildProgress };
+
+/** Looks for nothing: every list keeps the copy it has (the built-in lists of an install that has not set them up). */
+export const keepCandidate = async (): Promise<Candidate> => ({ kind: 'keep' });
 
 /** Reads a mirror laid out as `mirrorPath` says; a list's file may be there gzipped or not. */
 export function mirrorCandidate(mirror: string) {
@@ -278,7 +283,7 @@ export async function syncLists<L extends SyncList>(options: SyncOptions<L>): Pr
     const scratch = `${cached}.${process.pid}.download`;
     const found = await options.candidate(list, state, scratch);
     const now = clock().toISOString();
-    const result: ListResult = { id: list.id, category: list.category, status: 'unchanged', reason: null, file: found.from, names: copy?.names ?? 0 };
+    const result: ListResult = { id: list.id, category: list.category, status: 'unchanged', reason: null, file: found.kind === 'keep' ? null : found.from, names: copy?.names ?? 0 };
     const keep = (reason: string, missing: boolean) => {
       result.status = copy ? 'kept' : missing ? 'missing' : 'failed';
       result.reason = copy ? `${reason}; the last good copy (${copy.names} names, ${copy.acceptedAt.slice(0, 10)}) stays in service` : reason;
@@ -288,7 +293,9 @@ export async function syncLists<L extends SyncList>(options: SyncOptions<L>): Pr
       state.checkedAt = now;
       state.problem = null;
     };
-    if (found.kind === 'unavailable') keep(found.reason, found.missing);
+    if (found.kind === 'keep') {
+      // nothing to check: the list is compiled from its copy, if it has one
+    } else if (found.kind === 'unavailable') keep(found.reason, found.missing);
     else if (found.kind === 'not-modified') {
       if (copy) fine();
       else keep('the server says nothing changed, but there is no copy here', false);

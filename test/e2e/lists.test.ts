@@ -1,7 +1,9 @@
 /**
  * Browser test of the lists page: the illegal feeds' red status, a system
- * alert shown and dismissed with a reason, and "why is this blocked?" naming
- * the list line behind a category and the group's decision.
+ * alert shown and dismissed with a reason, "why is this blocked?" naming
+ * the list line behind a category and the group's decision, and choosing
+ * lists: a built-in list switched off and an own list uploaded, each
+ * reviewed and saved with a reason.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,6 +57,40 @@ describe('lists page (browser)', { skip: browserSkip }, () => {
     assert.match(text, /list ut1:gambling line 2: bet365\.example \(a parent domain\)/);
     assert.match(text, /For Pupils: blocked by category/);
     await screenshot(page, 'lists-why');
+    assert.deepEqual(e2e.pageErrors, []);
+  });
+
+  it('switches a built-in list off and uploads an own list, each reviewed with a reason, and shows the lines it could not use', async () => {
+    const { page } = e2e;
+    await page.goto('/lists');
+    await page.getByRole('heading', { name: 'Built-in sources' }).waitFor();
+    await page.locator('summary').filter({ hasText: 'UT1 blacklists' }).click();
+    await page.getByLabel('Use ut1:games').uncheck();
+    await page.getByRole('button', { name: 'Review 1 change(s)' }).click();
+    const review = page.locator('.review-panel');
+    assert.match(await review.innerText(), /Switch off ut1:games \(blocks Games\)/);
+    await review.getByLabel('Reason for this change').fill('games are part of the computing curriculum');
+    await review.getByRole('button', { name: 'Save with this reason' }).click();
+    await page.getByText('Saved 1 change(s); the lists are being refreshed.').waitFor();
+    const switches = await e2e.test.app.listChoices.switches();
+    assert.deepEqual(switches.map((s) => [s.listId, s.enabled, s.reason]), [['ut1:games', false, 'games are part of the computing curriculum']]);
+
+    await page.getByRole('button', { name: 'Add a list' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Local betting');
+    await page.getByLabel('Category', { exact: true }).selectOption('gambling');
+    await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'local.txt', mimeType: 'text/plain', buffer: Buffer.from('# found by IT\nlocal-bets.example\nnot a name\nmore-bets.example\n') });
+    await page.getByRole('button', { name: 'Review the new list' }).click();
+    const add = page.locator('.review-panel');
+    assert.match(await add.innerText(), /Add the list “Local betting”: blocks Gambling, one domain a line, uploaded from local\.txt/);
+    await add.getByLabel('Reason for this change').fill('sites pupils found on the library computers');
+    await add.getByRole('button', { name: 'Save with this reason' }).click();
+    await page.getByText('Added Local betting; the lists are being refreshed.').waitFor();
+    const report = page.locator('.check-report');
+    assert.match(await report.innerText(), /2 names from 4 lines\. 1 line\(s\) not used:/);
+    assert.match(await report.innerText(), /line 3: not a name: more than one word/);
+    const row = page.getByRole('row', { name: /Local betting/ });
+    await row.getByText(/2 names, taken/).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'lists-sources');
     assert.deepEqual(e2e.pageErrors, []);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Lists: whether the licensed illegal-content feeds are in service, the
  * lists' refresh (with progress, and "refresh now"), lists whose latest
- * check failed, open system alerts, and "why is this blocked?" for any name
+ * check failed, the sources and the school's own lists (switched on and off,
+ * added and removed with a reason), open system alerts, and "why is this blocked?" for any name
  * and group, with the exact list line behind each category.
  */
 import { type FormEvent, useEffect, useState } from 'react';
@@ -9,6 +10,7 @@ import type { SystemAlertJson } from '../../../src/alerts/alerts.routes.ts';
 import type { ListsHealthJson, WhyJson } from '../../../src/lists/lists.routes.ts';
 import { api, type FilterGroupPolicy } from '../api.ts';
 import { formatDateTime, FormError, Loading, Notice, SelectField, TextField, useApiGet, useSave } from '../components.tsx';
+import { ListSources } from '../lists/list-sources.tsx';
 import { usePageTitle } from '../router.tsx';
 
 const LEVEL_WORD = { green: 'In service', amber: 'Needs attention', red: 'Not in service' } as const;
@@ -30,6 +32,7 @@ export function ListsPage({ canWrite }: { canWrite: boolean }) {
       <Loading loading={status.loading && !status.data} error={status.error}>
         {() => (status.data ? <StatusSections health={status.data} canWrite={canWrite} onChange={reload} /> : null)}
       </Loading>
+      <ListSources canWrite={canWrite} onChange={reload} refreshedAt={status.data?.refresh.last?.finishedAt ?? null} />
       <Alerts canWrite={canWrite} />
       <Why />
     </>
