@@ -33,8 +33,7 @@ import { listsRoutes } from './lists/lists.routes.ts';
 import { createKnownGoodSites } from './lists/lists.known-good.ts';
 import { createOverblocking, type Overblocking } from './lists/lists.overblocking.ts';
 import { overblockingRoutes } from './lists/lists.overblocking.routes.ts';
-import { BUILT_IN_LISTS } from './lists/lists.sources.ts';
-import { createListChoices, type ListChoices } from './lists/lists.choices.ts';
+import { createListChoices, knownGoodLists, type ListChoices } from './lists/lists.choices.ts';
 import { listChoicesRoutes } from './lists/lists.choices.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { createSystemAlerts, type SystemAlerts } from './alerts/alerts.service.ts';
@@ -144,8 +143,8 @@ export async function createSchoolgate(config: Config, options: CreateOptions = 
     cacheDir: paths.lists,
     policy,
     sites: createKnownGoodSites({ store, audit }),
-    // Known-good names from the list sources: the built-in allow lists for now (the list choices will say which are enabled).
-    allowLists: async () => [...BUILT_IN_LISTS.values()].filter((l) => l.use === 'allow').map((l) => ({ id: l.id, label: `${l.source} ${l.name}`, format: l.format })),
+    // Known-good names from the lists the install chose: enabled built-in allow lists and the school's own allow lists.
+    allowLists: () => knownGoodLists(listChoices),
   });
   let stopWatchingLists: (() => void) | null = null;
 

@@ -296,6 +296,15 @@ export function createListChoices(deps: { store: Store; audit: AuditLog; clock?:
   };
 }
 
+/** The known-good lists the over-blocking report reads: enabled built-in allow lists, then the school's own allow lists. */
+export async function knownGoodLists(choices: ListChoices): Promise<{ id: string; label: string; format: ListFormat }[]> {
+  const selection = await choices.selection();
+  return [
+    ...selection.builtIn.filter((l) => l.use === 'allow').map((l) => ({ id: l.id, label: `${BUILT_IN_LISTS.get(l.id)?.source ?? ''} ${l.name}`.trim(), format: l.format })),
+    ...selection.own.filter((l) => l.category === null).map((l) => ({ id: l.id, label: `own list ${l.name}`, format: l.format })),
+  ];
+}
+
 /** The new version of an uploaded list: its text from the store (unchanged when the copy in service has its hash). */
 export function uploadCandidate(selection: ListSelection) {
   return async (list: OwnSyncList, last: { copy: { sha256: string } | null } | undefined, scratch: string): Promise<Candidate> => {
