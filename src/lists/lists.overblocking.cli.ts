@@ -18,7 +18,7 @@ function itemLine(item: BlockedName): string {
       ? `${item.rule.replace(/_/g, ' ')} ${item.matched}`
       : item.reason;
   const from = item.knownGood.map((k) => (k.line === null ? k.source : `${k.source}:${k.line}`)).join(', ');
-  return `  ${item.name.padEnd(40)} ${(item.category ?? '-').padEnd(16)} ${item.rule.padEnd(11)} ${by}   [known-good: ${from}]`;
+  return `  ${item.name.padEnd(40)} ${(item.category ?? '-').padEnd(16)} ${(item.when === 'now' ? item.rule : `${item.rule}*`).padEnd(11)} ${by}   [known-good: ${from}]`;
 }
 
 /** The report as lines for a terminal. */
@@ -36,7 +36,8 @@ export function reportLines(report: OverblockingReport): string[] {
   if (notSynced.length) lines.push(`  not synced yet (no copy to read): ${notSynced.map((s) => s.id).join(', ')}`);
   for (const g of report.groups) {
     lines.push('');
-    lines.push(`${g.name}: ${number(g.blocked)} of ${number(g.checked)} known-good names blocked${g.ownPolicy ? '' : ' (the group has no policy of its own: the defaults)'}`);
+    const atTimes = g.blocked - g.blockedNow;
+    lines.push(`${g.name}: ${number(g.blocked)} of ${number(g.checked)} known-good names blocked${atTimes ? ` (${number(atTimes)} of them on a schedule, marked *: allowed now, blocked at other times)` : ''}${g.ownPolicy ? '' : ' (the group has no policy of its own: the defaults)'}`);
     if (g.blocked === 0) continue;
     lines.push(`  by category: ${g.byCategory.map((c) => `${c.key} ${c.count}`).join(', ')}`);
     lines.push(`  by list:     ${g.byList.map((c) => `${c.key} ${c.count}`).join(', ')}`);

@@ -13,6 +13,7 @@ const counts = z.array(z.object({ key: z.string(), count: z.number() }));
 const blockedNameJson = z.object({
   name: z.string(),
   knownGood: z.array(z.object({ source: z.string(), line: z.number().nullable() })),
+  when: z.enum(['now', 'at_times']),
   kind: z.string(),
   rule: z.string(),
   reason: z.string(),
@@ -33,6 +34,7 @@ const reportJson = z.object({
       ownPolicy: z.boolean(),
       checked: z.number(),
       blocked: z.number(),
+      blockedNow: z.number(),
       byCategory: counts,
       byList: counts,
       byRule: counts,

@@ -8,6 +8,11 @@
  * the report says which rule blocked it and which list line put it in the
  * blocking category.
  *
+ * A name in a category the group blocks only on a schedule is reported too
+ * when the schedule allows it at the time of the report (`when: 'at_times'`):
+ * the report is often read after school, and a site teachers rely on that is
+ * blocked during lessons is the over-blocking that matters most.
+ *
  * One catalog load and one compiled policy serve every group; deciding is in
  * memory, so 15,000 names for four groups take well under a second. The
  * slower look-up of list lines (`explainName`, on disk) is made only for
@@ -17,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Catalog, emptyCatalog, type Explanation, explainName, loadCatalog } from '../filter/catalog.ts';
 import { readLines } from '../filter/catalog-build.ts';
+import { CATEGORY_BIT } from '../filter/categories.ts';
 import type { Decision } from '../filter/decision.ts';
 import { type ListFormat, parseListLine } from '../filter/list-formats.ts';
 import { compilePolicy } from '../filter/policy.ts';
@@ -89,6 +95,8 @@ export interface BlockingLine {
 export interface BlockedName {
   name: string;
   knownGood: KnownGoodOrigin[];
+  /** `now`: blocked at the time of the report; `at_times`: allowed now, blocked at other times by a schedule. */
+  when: 'now' | 'at_times';
   kind: Decision['kind'];
   rule: Decision['rule'];
   reason: string;
@@ -105,7 +113,10 @@ export interface GroupOverblocking {
   /** False when the group has no policy of its own (the defaults apply). */
   ownPolicy: boolean;
   checked: number;
+  /** Names blocked now or at times (a schedule). */
   blocked: number;
+  /** Of those, the names blocked at the time of the report. */
+  blockedNow: number;
   /** Blocked names per category (`(no category)` for deny entries and the like). */
   byCategory: { key: string; count: number }[];
   /** Blocked names per list that put them in the blocking category, or per rule when no list did (`deny_entry`). */
@@ -190,6 +201,8 @@ function chooseGroups(policies: GroupPolicyView[], wanted: string | null): { cho
 }
 
 const isBlock = (d: Decision) => d.kind === 'blocked' || d.kind === 'bypass_blocked';
+/** Allowed now only because a schedule says so: blocked at other times. */
+const isBlockedAtTimes = (d: Decision) => d.kind === 'allowed' && d.rule === 'schedule' && d.category !== null;
 /** Rules whose category came from the lists (so list lines explain them). */
 const LIST_RULES = new Set<Decision['rule']>(['category', 'schedule', 'illegal']);
 
@@ -229,10 +242,18 @@ export async function overblockingReport(deps: OverblockingDeps, schoolId: strin
   // Decide every name for every group first (fast, in memory), then explain each blocked name once.
   const blockedByGroup = chosen.map((g) => {
     const client = compiled.client({ personId: null, deviceId: null, networkId: null, groupIds: [g.groupId] });
-    const blocked: { name: string; decision: Decision }[] = [];
+    const blocked: { name: string; decision: Decision; when: BlockedName['when'] }[] = [];
     for (const name of names.keys()) {
       const decision = compiled.decide(name, QTYPE.A, client, catalog, now);
-      if (isBlock(decision)) blocked.push({ name, decision });
+      if (isBlock(decision)) blocked.push({ name, decision, when: 'now' });
+      else if (isBlockedAtTimes(decision)) {
+        const category = decision.category!;
+        blocked.push({
+          name,
+          when: 'at_times',
+          decision: { kind: 'blocked', rule: 'schedule', reason: `${category} is blocked for ${g.groupName} on a schedule: allowed now, blocked at other times`, category, matched: catalog.matchedEntry(name, CATEGORY_BIT[category]) },
+        });
+      }
     }
     blocked.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { group: g, blocked };
@@ -258,7 +279,7 @@ export async function overblockingReport(deps: OverblockingDeps, schoolId: strin
     const byList = new Map<string, number>();
     const byRule = new Map<string, number>();
     const items: BlockedName[] = [];
-    for (const { name, decision } of blocked) {
+    for (const { name, decision, when } of blocked) {
       const lines: BlockingLine[] =
         decision.category !== null && LIST_RULES.has(decision.rule)
           ? (explained.get(name) ?? []).filter((e) => e.category === decision.category).map((e) => ({ list: e.source, line: e.line, entry: e.entry, category: e.category, via: e.via, exact: e.exact }))
@@ -269,7 +290,7 @@ export async function overblockingReport(deps: OverblockingDeps, schoolId: strin
       if (lists.size === 0) bump(byList, `(${decision.rule.replace(/_/g, ' ')})`);
       for (const list of lists) bump(byList, list);
       if (items.length < limit) {
-        items.push({ name, knownGood: names.get(name) ?? [], kind: decision.kind, rule: decision.rule, reason: decision.reason, category: decision.category, matched: decision.matched, lists: lines });
+        items.push({ name, knownGood: names.get(name) ?? [], when, kind: decision.kind, rule: decision.rule, reason: decision.reason, category: decision.category, matched: decision.matched, lists: lines });
       }
     }
     return {
@@ -278,6 +299,7 @@ export async function overblockingReport(deps: OverblockingDeps, schoolId: strin
       ownPolicy: !group.isDefault,
       checked: names.size,
       blocked: blocked.length,
+      blockedNow: blocked.filter((b) => b.when === 'now').length,
       byCategory: rows(byCategory),
       byList: rows(byList),
       byRule: rows(byRule),

@@ -89,6 +89,7 @@ function GroupSection({ group }: { group: GroupReport }) {
         {group.name}: {group.blocked.toLocaleString('en-GB')} of {group.checked.toLocaleString('en-GB')} known-good sites blocked
       </h2>
       {!group.ownPolicy ? <p>This group has no policy of its own: these are the defaults.</p> : null}
+      {group.blocked > group.blockedNow ? <p>{group.blocked - group.blockedNow} of them are blocked on a schedule: allowed now, blocked at other times (such as lessons).</p> : null}
       {group.blocked ? (
         <>
           <p>
@@ -133,7 +134,7 @@ function ItemRow({ item, group }: { item: Item; group: GroupReport }) {
       <th scope="row">{item.name}</th>
       <td>{item.knownGood.map((k) => (k.line === null ? sourceWord(k.source) : `${k.source} line ${k.line}`)).join('; ')}</td>
       <td>{item.category ?? '—'}</td>
-      <td>{RULE_WORDS[item.rule] ?? item.rule}</td>
+      <td>{item.when === 'at_times' ? 'scheduled: allowed now, blocked at other times' : (RULE_WORDS[item.rule] ?? item.rule)}</td>
       <td>
         {item.lists.length ? (
           item.lists.map((l) => (
