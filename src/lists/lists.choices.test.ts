@@ -6,17 +6,16 @@
  * real DNS socket, an uploaded list blocking for pupils within seconds.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { ROOT_DIR } from '../app.ts';
 import { CLI_ACTOR } from '../auth/auth.context.ts';
 import { dataPaths } from '../config/config.ts';
 import { seedDemoSchool } from '../demo/demo.seed.ts';
 import { CATEGORY_BIT } from '../filter/categories.ts';
 import { loadCatalog } from '../filter/catalog.ts';
+import { runSchoolgate } from '../../test/support/cli.ts';
 import { signedIn } from '../../test/support/client.ts';
 import { DIALECTS, startTestApp, type TestApp } from '../../test/support/dialects.ts';
 import { buildQuery, parseAnswer, startTestUpstream, udpExchange } from '../../test/support/dns.ts';
@@ -154,13 +153,7 @@ describe('a sync follows the choices', () => {
 
   it('`schoolgate lists disable` switches a list off, audited as the command line, and `lists sources` shows it', () => {
     const dataDir = tempDir();
-    const cli = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(ROOT_DIR, 'bin', 'schoolgate.js'), ...args], {
-        cwd: dataDir,
-        env: { PATH: process.env.PATH ?? '', HOME: dataDir, SCHOOLGATE_DATA_DIR: dataDir, SCHOOLGATE_LOG__LEVEL: 'silent' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+    const cli = (args: string[]) => runSchoolgate(dataDir, args);
     const refused = cli(['lists', 'disable', 'ut1:games']);
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr + refused.stdout, /Say why/);

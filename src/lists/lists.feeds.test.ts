@@ -7,15 +7,14 @@
  * names for every group over a real socket.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT_DIR } from '../app.ts';
 import { type Config, dataPaths, loadConfig } from '../config/config.ts';
 import { seedDemoSchool } from '../demo/demo.seed.ts';
 import { CATEGORY_BIT } from '../filter/categories.ts';
 import { loadCatalog } from '../filter/catalog.ts';
+import { runSchoolgate } from '../../test/support/cli.ts';
 import { signedIn } from '../../test/support/client.ts';
 import { startTestApp } from '../../test/support/dialects.ts';
 import { buildQuery, parseAnswer, startTestUpstream, udpExchange } from '../../test/support/dns.ts';
@@ -208,12 +207,7 @@ describe('the running app and a feed', () => {
 describe('schoolgate lists status', () => {
   it('prints RED with the advice and exits 1 when no feed is configured', () => {
     const dataDir = tempDir();
-    const result = spawnSync(process.execPath, [path.join(ROOT_DIR, 'bin', 'schoolgate.js'), 'lists', 'status'], {
-      cwd: dataDir,
-      env: { PATH: process.env.PATH ?? '', HOME: dataDir, SCHOOLGATE_DATA_DIR: dataDir, SCHOOLGATE_LOG__LEVEL: 'silent' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = runSchoolgate(dataDir, ['lists', 'status']);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /illegal-content feeds: RED: No licensed illegal-content feed/);
     assert.match(result.stdout, /Check enforcement any time: dig illegal-test\.schoolgate\.invalid/);

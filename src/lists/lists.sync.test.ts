@@ -9,7 +9,6 @@
  * reported.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,6 +19,7 @@ import { seedDemoSchool } from '../demo/demo.seed.ts';
 import { CATEGORY_BIT, type CategoryKey } from '../filter/categories.ts';
 import { loadCatalog } from '../filter/catalog.ts';
 import { tempDirs } from '../../test/support/temp.ts';
+import { runSchoolgate } from '../../test/support/cli.ts';
 import { startTestApp } from '../../test/support/dialects.ts';
 import { buildQuery, parseAnswer, startTestUpstream, udpExchange } from '../../test/support/dns.ts';
 import { BUILT_IN_LISTS, type BuiltInList, enabledLists } from './lists.sources.ts';
@@ -144,13 +144,7 @@ describe('a running filter and new catalogs', () => {
 
 describe('the real lists (../shared/data)', { skip: sharedSkip }, () => {
   const dataDir = tempDir();
-  const cli = (args: string[]) =>
-    spawnSync(process.execPath, [path.join(ROOT_DIR, 'bin', 'schoolgate.js'), ...args], {
-      cwd: dataDir,
-      env: { PATH: process.env.PATH ?? '', HOME: dataDir, SCHOOLGATE_DATA_DIR: dataDir, SCHOOLGATE_LOG__LEVEL: 'silent' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+  const cli = (args: string[]) => runSchoolgate(dataDir, args, 120_000);
 
   it('`schoolgate lists sync --mirror` loads every enabled list with progress and a per-list report', () => {
     const result = cli(['lists', 'sync', '--mirror', SHARED_DATA]);

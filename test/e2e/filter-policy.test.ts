@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { seedDemoSchool } from '../../src/demo/demo.seed.ts';
 import { startTestApp, type TestApp } from '../support/dialects.ts';
-import { buildQuery, parseAnswer, startTestUpstream, type TestUpstream, udpExchange } from '../support/dns.ts';
-import { browserSkip, type E2E, ensureWebBuilt, launchBrowser, screenshot, signInThroughApi } from './helpers.ts';
+import { startTestUpstream, type TestUpstream } from '../support/dns.ts';
+import { browserSkip, dnsAsker, type E2E, ensureWebBuilt, launchBrowser, roleSession, screenshot } from './helpers.ts';
 
 /** The demo points blocked names at the block page on this machine. */
 const BLOCK_ADDRESS = '127.0.0.1';
@@ -30,44 +30,10 @@ describe('filtering policy pages (browser, running filter)', { skip: browserSkip
   let head: E2E;
   let pupilsId: string;
 
-  /** A signed-in browser context for a new account with one role (the E2E shape the helpers sign in with). */
-  async function sessionFor(role: 'admin' | 'head', email: string): Promise<E2E> {
-    const account = await t.app.auth.createAdmin({ email, givenName: role === 'admin' ? 'Nina' : 'Harriet', familyName: role === 'admin' ? 'Network' : 'Head', role, schoolId });
-    const context: BrowserContext = await browser.newContext({ baseURL: url, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1440, height: 900 } });
-    const page: Page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    const session: E2E = {
-      test: t,
-      url,
-      schoolId,
-      schoolName: 'Oakfield Academy (demo)',
-      admin: { login: account.login, password: account.password },
-      browser,
-      context,
-      page,
-      pageErrors,
-      close: async () => {
-        await context.close().catch(() => {});
-      },
-    };
-    await signInThroughApi(session);
-    return session;
-  }
+  const sessionFor = (role: 'admin' | 'head', email: string) => roleSession({ test: t, browser, url, schoolId, role, email });
 
-  /** The addresses the running filter gives a pupil for a name. */
-  const ask = async (name: string) => parseAnswer(await udpExchange(dnsPort, buildQuery(name), { localAddress: PUPIL })).answers.map((a) => a.data);
-
-  /** Asks until the answer is `expected` or 5 seconds have passed; returns the last answer and how long it took. */
-  async function answerWithin5s(name: string, expected: string): Promise<{ answer: string[]; ms: number }> {
-    const started = Date.now();
-    let answer = await ask(name);
-    while (answer[0] !== expected && Date.now() - started < 5000) {
-      await new Promise((r) => setTimeout(r, 100));
-      answer = await ask(name);
-    }
-    return { answer, ms: Date.now() - started };
-  }
+  /** The running filter's answers for a pupil. */
+  const { ask, answerWithin5s } = dnsAsker(() => dnsPort, PUPIL);
 
   before(async () => {
     ensureWebBuilt();

@@ -10,12 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SYSTEM_ACTOR } from '../../src/auth/auth.context.ts';
 import { seedDemoSchool } from '../../src/demo/demo.seed.ts';
 import { startTestApp, type TestApp } from '../support/dialects.ts';
-import { buildQuery, parseAnswer, startTestUpstream, type TestUpstream, udpExchange } from '../support/dns.ts';
-import { browserSkip, type E2E, ensureWebBuilt, launchBrowser, screenshot, signInThroughApi } from './helpers.ts';
+import { startTestUpstream, type TestUpstream } from '../support/dns.ts';
+import { browserSkip, dnsAsker, type E2E, ensureWebBuilt, launchBrowser, roleSession, screenshot } from './helpers.ts';
 
 /** The demo points blocked names at the block page on this machine. */
 const BLOCK_ADDRESS = '127.0.0.1';
@@ -45,31 +45,10 @@ describe('calendar, settings and test-names pages (browser, running filter)', { 
   let admin: E2E;
   let head: E2E;
 
-  /** A signed-in browser context for a new account with one role. */
-  async function sessionFor(role: 'admin' | 'head', email: string): Promise<E2E> {
-    const account = await t.app.auth.createAdmin({ email, givenName: role === 'admin' ? 'Nina' : 'Harriet', familyName: role === 'admin' ? 'Network' : 'Head', role, schoolId });
-    const context: BrowserContext = await browser.newContext({ baseURL: url, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1440, height: 900 } });
-    const page: Page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    const session: E2E = { test: t, url, schoolId, schoolName: 'Oakfield Academy (demo)', admin: { login: account.login, password: account.password }, browser, context, page, pageErrors, close: async () => context.close().catch(() => {}) };
-    await signInThroughApi(session);
-    return session;
-  }
+  const sessionFor = (role: 'admin' | 'head', email: string) => roleSession({ test: t, browser, url, schoolId, role, email });
 
-  /** The addresses the running filter gives a pupil for a name. */
-  const ask = async (name: string) => parseAnswer(await udpExchange(dnsPort, buildQuery(name), { localAddress: PUPIL })).answers.map((a) => a.data);
-
-  /** Asks until the answer is `expected` or 5 seconds have passed. */
-  async function answerWithin5s(name: string, expected: string): Promise<{ answer: string[]; ms: number }> {
-    const started = Date.now();
-    let answer = await ask(name);
-    while (answer[0] !== expected && Date.now() - started < 5000) {
-      await new Promise((r) => setTimeout(r, 100));
-      answer = await ask(name);
-    }
-    return { answer, ms: Date.now() - started };
-  }
+  /** The running filter's answers for a pupil. */
+  const { ask, answerWithin5s } = dnsAsker(() => dnsPort, PUPIL);
 
   /** The audit entries of an action, newest first, as the admin's session reads them. */
   async function auditOf(page: Page, action: string) {

@@ -12,6 +12,7 @@ import * as OTPAuth from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { SYSTEM_ACTOR } from '../../src/auth/auth.context.ts';
 import { startTestApp, type TestApp } from '../support/dialects.ts';
+import { buildQuery, parseAnswer, udpExchange } from '../support/dns.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -166,4 +167,45 @@ export async function signInThroughApi(e2e: E2E): Promise<{ password: string; se
   }
   if (next !== 'done') throw new Error(`sign-in did not finish (stuck at ${next})`);
   return { password, secret };
+}
+
+/** A signed-in browser context, on a running test app, for a new account with one role (demo school tests). */
+export async function roleSession(options: { test: TestApp; browser: Browser; url: string; schoolId: string; role: 'admin' | 'head'; email: string }): Promise<E2E> {
+  const { test, browser, url, schoolId, role, email } = options;
+  const account = await test.app.auth.createAdmin({ email, givenName: role === 'admin' ? 'Nina' : 'Harriet', familyName: role === 'admin' ? 'Network' : 'Head', role, schoolId });
+  const context: BrowserContext = await browser.newContext({ baseURL: url, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1440, height: 900 } });
+  const page: Page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  const session: E2E = {
+    test,
+    url,
+    schoolId,
+    schoolName: 'Oakfield Academy (demo)',
+    admin: { login: account.login, password: account.password },
+    browser,
+    context,
+    page,
+    pageErrors,
+    close: async () => {
+      await context.close().catch(() => {});
+    },
+  };
+  await signInThroughApi(session);
+  return session;
+}
+
+/** Asks the running filter from one client address: `ask` once, or `answerWithin5s` until the answer is `expected` (or 5 seconds pass). */
+export function dnsAsker(port: () => number, localAddress: string) {
+  const ask = async (name: string) => parseAnswer(await udpExchange(port(), buildQuery(name), { localAddress })).answers.map((a) => a.data);
+  async function answerWithin5s(name: string, expected: string): Promise<{ answer: string[]; ms: number }> {
+    const started = Date.now();
+    let answer = await ask(name);
+    while (answer[0] !== expected && Date.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await ask(name);
+    }
+    return { answer, ms: Date.now() - started };
+  }
+  return { ask, answerWithin5s };
 }
