@@ -143,7 +143,8 @@ export function FilterCalendarPage({ canWrite }: { canWrite: boolean }) {
 }
 
 /** The calendar for those who may only read it. */
-function CalendarTables({ calendar }: { calendar: FilterCalendar }) {
+/** The calendar as two read-only tables (terms, closures); also shown on the schedules page. */
+export function CalendarTables({ calendar }: { calendar: FilterCalendar }) {
   return (
     <div className="two-columns">
       <table className="data-table">

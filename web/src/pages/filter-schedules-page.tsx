@@ -6,8 +6,9 @@
  */
 import { useState } from 'react';
 import { api, type FilterCalendar, type FilterGroupPolicy, type FilterSchedule } from '../api.ts';
-import { CheckboxField, Loading, Notice, SelectField, TextField, formatDate, issuesFor, useApiGet, useSave } from '../components.tsx';
+import { CheckboxField, Loading, Notice, SelectField, TextField, issuesFor, useApiGet, useSave } from '../components.tsx';
 import { type Change, DAYS, FilterNav, RemovalRow, ReviewFirstForm, describeWindows, useCategories, useFilterGroups, useReview } from '../filter/filter-common.tsx';
+import { CalendarTables } from './filter-calendar-page.tsx';
 import { policyBody } from './filter-categories-page.tsx';
 import { Link, usePageTitle } from '../router.tsx';
 
@@ -200,44 +201,7 @@ export function FilterSchedulesPage({ canWrite }: { canWrite: boolean }) {
       <Loading loading={calendar.loading && !calendar.data} error={calendar.error}>
         {() =>
           calendar.data ? (
-            <div className="two-columns">
-              <table className="data-table">
-                <caption>Terms</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Term</th>
-                    <th scope="col">From</th>
-                    <th scope="col">To</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {calendar.data.terms.map((t) => (
-                    <tr key={`${t.label}:${t.start}`}>
-                      <th scope="row">{t.label}</th>
-                      <td>{formatDate(t.start)}</td>
-                      <td>{formatDate(t.end)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <table className="data-table">
-                <caption>Closures</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Date</th>
-                    <th scope="col">What</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {calendar.data.closures.map((c) => (
-                    <tr key={c.date}>
-                      <th scope="row">{formatDate(c.date)}</th>
-                      <td>{c.label}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <CalendarTables calendar={calendar.data} />
           ) : null
         }
       </Loading>
