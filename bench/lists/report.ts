@@ -1,6 +1,7 @@
 /**
  * The lists bench's figures and their Markdown summary (lists.md).
  */
+import type { WindowStats } from './traffic.ts';
 
 /** One compile: what went in, what came out, and what it cost. */
 export interface CompileFigures {
@@ -36,16 +37,8 @@ export interface CompileFigures {
   cpuS: number | null;
 }
 
-/** How a query load fared in a window. */
-export interface QueryWindow {
-  sent: number;
-  answered: number;
-  unanswered: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-  longestGapMs: number;
-}
+/** How a query load fared in a window (the traffic's own figures). */
+export type QueryWindow = WindowStats;
 
 /** One catalog swap. */
 export interface SwapRound {

@@ -11,7 +11,7 @@ import { callerOf } from '../http/guard.ts';
 import type { App } from '../http/server.ts';
 import { type ListChoices, MAX_UPLOAD_BYTES } from './lists.choices.ts';
 import type { ListsRefresher } from './lists.refresh.ts';
-import { BUILT_IN_SOURCES } from './lists.sources.ts';
+import { BUILT_IN_SOURCES, isEnabled } from './lists.sources.ts';
 import type { ListsStatus } from './lists.status.ts';
 import type { ListState } from './lists.sync.ts';
 
@@ -55,6 +55,8 @@ const ownJson = z.object({
   updatedAt: z.string(),
   state: inService,
 });
+/** JSON of an upload's check (names, lines, the first unused lines). */
+export type OwnListCheckJson = NonNullable<z.infer<typeof checkJson>>;
 const checkJson = z
   .object({ names: z.number(), lines: z.number(), unused: z.number(), samples: z.array(z.object({ line: z.number(), text: z.string(), reason: z.string() })) })
   .nullable();
@@ -140,7 +142,7 @@ export function listChoicesRoutes(deps: { choices: ListChoices; status: ListsSta
                 url: list.url,
                 note: list.note ?? null,
                 enabledByDefault: list.enabledByDefault,
-                enabled: list.use !== 'ignore' && (chosen?.enabled ?? list.enabledByDefault),
+                enabled: isEnabled(list, chosen?.enabled),
                 switch: chosen && { enabled: chosen.enabled, reason: chosen.reason, changedAt: chosen.changedAt, changedBy: chosen.changedBy },
                 state: stateJson(states[list.id]),
               };

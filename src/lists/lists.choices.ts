@@ -18,10 +18,10 @@ import { isListFormat, type ListFormat } from '../filter/list-formats.ts';
 import { conflict, type Issue, invalid, notFound } from '../shared/errors.ts';
 import type { OwnListsTable } from './lists.choices.tables.ts';
 import { BUILT_IN_LISTS, type BuiltInList, enabledLists } from './lists.sources.ts';
-import { type Candidate, checkListText, type SyncList } from './lists.sync.ts';
+import { type Candidate, checkListText, type ListCheck, type ListState, type SyncList } from './lists.sync.ts';
 
 /** A check that found a usable list. */
-type UsableCheck = { ok: true; names: number; lines: number; unused: number; samples: { line: number; text: string; reason: string }[] };
+type UsableCheck = Extract<ListCheck, { ok: true }>;
 
 /** The largest own list that can be uploaded (uncompressed text). */
 export const MAX_UPLOAD_BYTES = 32 << 20;
@@ -307,7 +307,7 @@ export async function knownGoodLists(choices: ListChoices): Promise<{ id: string
 
 /** The new version of an uploaded list: its text from the store (unchanged when the copy in service has its hash). */
 export function uploadCandidate(selection: ListSelection) {
-  return async (list: OwnSyncList, last: { copy: { sha256: string } | null } | undefined, scratch: string): Promise<Candidate> => {
+  return async (list: OwnSyncList, last: ListState | undefined, scratch: string): Promise<Candidate> => {
     const from = `uploaded file (${list.name})`;
     if (list.sha256 && last?.copy?.sha256 === list.sha256) return { kind: 'not-modified', from };
     const content = await selection.upload(list.id);

@@ -9,7 +9,7 @@ import type { Command, CommandContext } from '../cli/command.ts';
 import { dataPaths } from '../config/config.ts';
 import { invalid } from '../shared/errors.ts';
 import { CLI_ACTOR } from '../auth/auth.context.ts';
-import { BUILT_IN_SOURCES } from './lists.sources.ts';
+import { BUILT_IN_SOURCES, isEnabled } from './lists.sources.ts';
 import type { IllegalFeedStatus } from './lists.feeds.ts';
 import { syncConfiguredLists } from './lists.refresh.ts';
 import { createListsStatus } from './lists.status.ts';
@@ -73,7 +73,7 @@ const sourcesCommand: Command = {
     const chosen = new Map((await app.listChoices.switches()).map((s) => [s.listId, s.enabled]));
     const own = await app.listChoices.listOwn();
     const rows = [
-      ...BUILT_IN_SOURCES.flatMap((source) => source.lists.map((l) => ({ id: l.id, use: l.use, category: l.category, enabled: l.use !== 'ignore' && (chosen.get(l.id) ?? l.enabledByDefault), names: states[l.id]?.copy?.names ?? 0, note: l.note ?? '' }))),
+      ...BUILT_IN_SOURCES.flatMap((source) => source.lists.map((l) => ({ id: l.id, use: l.use, category: l.category, enabled: isEnabled(l, chosen.get(l.id)), names: states[l.id]?.copy?.names ?? 0, note: l.note ?? '' }))),
       ...own.map((l) => ({ id: l.id, use: l.use, category: l.category, enabled: l.enabled, names: states[l.id]?.copy?.names ?? 0, note: l.note || (l.url ? `from ${l.url}` : 'uploaded') })),
     ];
     if (ctx.values.json) {

@@ -333,5 +333,10 @@ export const BUILT_IN_LISTS: ReadonlyMap<string, BuiltInList & { source: BuiltIn
  * `ignore` lists never come in.
  */
 export function enabledLists(choices: ReadonlyMap<string, boolean> = new Map()): BuiltInList[] {
-  return [...BUILT_IN_LISTS.values()].filter((l) => l.use !== 'ignore' && (choices.get(l.id) ?? l.enabledByDefault));
+  return [...BUILT_IN_LISTS.values()].filter((l) => isEnabled(l, choices.get(l.id)));
+}
+
+/** Whether a built-in list is in use: the school's switch (`chosen`) if there is one, else its default; `ignore` lists never are. */
+export function isEnabled(list: BuiltInList, chosen: boolean | undefined): boolean {
+  return list.use !== 'ignore' && (chosen ?? list.enabledByDefault);
 }

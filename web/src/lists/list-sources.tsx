@@ -6,7 +6,7 @@
  * the running filter follows within moments.
  */
 import { type ChangeEvent, useEffect, useState } from 'react';
-import type { ListSourcesJson } from '../../../src/lists/lists.choices.routes.ts';
+import type { ListSourcesJson, OwnListCheckJson } from '../../../src/lists/lists.choices.routes.ts';
 import { ApiError, api } from '../api.ts';
 import { formatDateTime, Loading, Notice, SelectField, TextField, useApiGet, useSave } from '../components.tsx';
 import { type Change, RemovalRow, ReviewFirstForm, useCategories, useReview } from '../filter/filter-common.tsx';
@@ -154,12 +154,7 @@ async function readListFile(file: File): Promise<string> {
   return new Response(file.stream().pipeThrough(new DecompressionStream('gzip'))).text();
 }
 
-interface CheckJson {
-  names: number;
-  lines: number;
-  unused: number;
-  samples: { line: number; text: string; reason: string }[];
-}
+type CheckJson = OwnListCheckJson;
 
 function OwnLists({ data, canWrite, onSaved }: { data: ListSourcesJson; canWrite: boolean; onSaved: (message: string) => void }) {
   const [adding, setAdding] = useState(false);

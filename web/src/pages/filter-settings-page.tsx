@@ -218,6 +218,7 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
   const [newEntry, setNewEntry] = useState('');
   useEffect(() => setDraftState(draftOf(saved)), [saved]);
   const set = (patch: Partial<Draft>) => review.edited(setDraftState)({ ...draft, ...patch });
+  const setForwarder = (index: number, patch: Partial<Draft['conditionalForwarders'][number]>) => set({ conditionalForwarders: draft.conditionalForwarders.map((f, i) => (i === index ? { ...f, ...patch } : f)) });
   const changes = settingsChanges(saved, draft, props.groupName);
 
   const submit = (reason: string) =>
@@ -266,7 +267,6 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
             value={draft.blockedTtl}
             onChange={(e) => set({ blockedTtl: e.target.value })}
             error={save.error}
-           
           />
         </div>
       </section>
@@ -353,23 +353,23 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
                 {service} ({entries.length - off} of {entries.length} on)
               </summary>
               {entries.map((b) => (
-                  <CheckboxField
-                    key={b.entry}
-                    name={`never-${b.entry}`}
-                    label={
-                      <>
-                        Never block <code>{b.entry}</code>
-                        {draft.disabled.get(b.entry) ? <span className="hint"> (switched off: {draft.disabled.get(b.entry)})</span> : null}
-                      </>
-                    }
-                    checked={!draft.disabled.has(b.entry)}
-                    onChange={(e) => {
-                      const next = new Map(draft.disabled);
-                      if (e.target.checked) next.delete(b.entry);
-                      else next.set(b.entry, saved.neverBlock.builtIn.find((x) => x.entry === b.entry)?.disabledReason ?? null);
-                      set({ disabled: next });
-                    }}
-                  />
+                <CheckboxField
+                  key={b.entry}
+                  name={`never-${b.entry}`}
+                  label={
+                    <>
+                      Never block <code>{b.entry}</code>
+                      {draft.disabled.get(b.entry) ? <span className="hint"> (switched off: {draft.disabled.get(b.entry)})</span> : null}
+                    </>
+                  }
+                  checked={!draft.disabled.has(b.entry)}
+                  onChange={(e) => {
+                    const next = new Map(draft.disabled);
+                    if (e.target.checked) next.delete(b.entry);
+                    else next.set(b.entry, saved.neverBlock.builtIn.find((x) => x.entry === b.entry)?.disabledReason ?? null);
+                    set({ disabled: next });
+                  }}
+                />
               ))}
             </details>
           );
@@ -384,10 +384,8 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           The salt is not shown again once saved.
         </p>
         <p>{saved.chromeosSaltSet ? 'A salt is set.' : 'No salt is set.'}</p>
-        <>
-            <TextField label={saved.chromeosSaltSet ? 'New salt (leave empty to keep the one set)' : 'Salt'} name="chromeosSalt" value={draft.newSalt} onChange={(e) => set({ newSalt: e.target.value, removeSalt: false })} error={save.error} autoComplete="off" spellCheck={false} maxLength={32} />
-            {saved.chromeosSaltSet ? <CheckboxField name="removeSalt" label="Remove the salt" checked={draft.removeSalt} onChange={(e) => set({ removeSalt: e.target.checked, newSalt: '' })} /> : null}
-        </>
+        <TextField label={saved.chromeosSaltSet ? 'New salt (leave empty to keep the one set)' : 'Salt'} name="chromeosSalt" value={draft.newSalt} onChange={(e) => set({ newSalt: e.target.value, removeSalt: false })} error={save.error} autoComplete="off" spellCheck={false} maxLength={32} />
+        {saved.chromeosSaltSet ? <CheckboxField name="removeSalt" label="Remove the salt" checked={draft.removeSalt} onChange={(e) => set({ removeSalt: e.target.checked, newSalt: '' })} /> : null}
       </section>
 
       <section aria-labelledby="set-forwarders">
@@ -399,7 +397,6 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           value={draft.trustedForwarders}
           onChange={(v) => set({ trustedForwarders: v })}
           error={save.error}
-         
         />
         <h4>Conditional forwarders</h4>
         <p className="hint">
@@ -410,29 +407,28 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           <fieldset key={i}>
             <legend>Forwarder {i + 1}</legend>
             <div className="filters">
-              <TextField label="Zone" name={`conditionalForwarders.${i}.zone`} value={f.zone} onChange={(e) => set({ conditionalForwarders: draft.conditionalForwarders.map((x, j) => (j === i ? { ...x, zone: e.target.value } : x)) })} error={save.error} spellCheck={false} />
+              <TextField label="Zone" name={`conditionalForwarders.${i}.zone`} value={f.zone} onChange={(e) => setForwarder(i, { zone: e.target.value })} error={save.error} spellCheck={false} />
               <TextField
                 label="Servers"
                 name={`conditionalForwarders.${i}.servers`}
                 hint="Addresses, separated by commas; a port after a colon if not 53."
                 value={f.servers}
-                onChange={(e) => set({ conditionalForwarders: draft.conditionalForwarders.map((x, j) => (j === i ? { ...x, servers: e.target.value } : x)) })}
+                onChange={(e) => setForwarder(i, { servers: e.target.value })}
                 error={save.error}
-               
                 spellCheck={false}
               />
               <button type="button" className="danger-outline small" aria-label={`Remove forwarder ${i + 1}`} onClick={() => set({ conditionalForwarders: draft.conditionalForwarders.filter((_, j) => j !== i) })}>
-                  Remove
-                </button>
+                Remove
+              </button>
             </div>
           </fieldset>
         ))}
         {draft.conditionalForwarders.length ? null : <p>None.</p>}
-          <p>
-            <button type="button" className="secondary small" onClick={() => set({ conditionalForwarders: [...draft.conditionalForwarders, { zone: '', servers: '' }] })}>
-              Add a conditional forwarder
-            </button>
-          </p>
+        <p>
+          <button type="button" className="secondary small" onClick={() => set({ conditionalForwarders: [...draft.conditionalForwarders, { zone: '', servers: '' }] })}>
+            Add a conditional forwarder
+          </button>
+        </p>
       </section>
 
       <section aria-labelledby="set-page">
@@ -444,7 +440,6 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           value={draft.blockPageContact}
           onChange={(e) => set({ blockPageContact: e.target.value })}
           error={save.error}
-         
           maxLength={300}
         />
         <TextAreaField
@@ -454,7 +449,6 @@ function SettingsForm(props: { saved: SettingsView; groups: { id: string; name: 
           value={draft.blockPageNotice}
           onChange={(v) => set({ blockPageNotice: v })}
           error={save.error}
-         
         />
       </section>
       {saved.updatedAt ? (
